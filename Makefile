@@ -1,0 +1,43 @@
+# The course's verbs. Each one builds the environment (.venv) first when it is missing or stale.
+#   make course   build the environment, execute every notebook in place, print notebook -> wall time
+#   make test     build the environment, run the whole test suite (unit, notebook smoke + nbval, static)
+#   make lab      JupyterLab on the notebooks
+#   make gpu-check the CUDA tests, on a machine with a GPU (GPU_PYTHON: a Python with torch+CUDA)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+EXTRAS ?= dev,peers
+PYTEST_ARGS ?=
+
+.PHONY: course test lab lint venv clean gpu-check
+
+venv: $(STAMP)
+
+# Reinstall when the dependency list changes. torch/torchvision come first, pinned, so that no
+# later requirement can pull a different build.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+course: $(STAMP)
+	$(PY) -m lib.notebooks course
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+GPU_PYTHON ?= $(PY)
+gpu-check:
+	$(GPU_PYTHON) -m pytest -m cuda -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(PY) -m ruff check lib tests notebooks
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,97 @@
+"""Input validation shared by the public functions of ``lib``.
+
+Every public function checks its inputs up front and raises an error that names the argument,
+says what it got and what to do, instead of returning NaN or failing deep inside torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def as_tensor(value, name: str) -> torch.Tensor:
+    """Accept a torch tensor or a numpy array (converted without copying where possible)."""
+    if isinstance(value, torch.Tensor):
+        return value
+    try:
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return torch.from_numpy(value)
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    raise TypeError(f"{name}: expected a torch.Tensor or numpy array, got {type(value).__name__}")
+
+
+def check_finite(x: torch.Tensor, name: str) -> None:
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(
+            f"{name}: contains {bad} NaN or infinite value(s); remove or fix them first"
+        )
+
+
+def check_images(
+    x,
+    name: str = "images",
+    *,
+    channels: Sequence[int] | None = (1, 3),
+    allow_uint8: bool = False,
+    min_size: int = 1,
+) -> torch.Tensor:
+    """Validate an N×C×H×W image batch.
+
+    Float images must be finite and in [0, 1]; uint8 images (values 0..255) are accepted only
+    where ``allow_uint8`` is set. Returns the input as a tensor (never copied or converted).
+    """
+    x = as_tensor(x, name)
+    if x.ndim != 4:
+        hint = " (add a batch dimension with x[None])" if x.ndim == 3 else ""
+        raise ValueError(f"{name}: expected a 4-D N×C×H×W tensor, got shape {tuple(x.shape)}{hint}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name}: the batch is empty (shape {tuple(x.shape)})")
+    if channels is not None and x.shape[1] not in channels:
+        raise ValueError(
+            f"{name}: expected {' or '.join(map(str, channels))} channel(s) in dimension 1 "
+            f"(N×C×H×W), got {x.shape[1]} (shape {tuple(x.shape)}); channels-last images need "
+            "x.permute(0, 3, 1, 2)"
+        )
+    if min(x.shape[-2:]) < min_size:
+        raise ValueError(
+            f"{name}: images must be at least {min_size}×{min_size} pixels, got "
+            f"{x.shape[-2]}×{x.shape[-1]}"
+        )
+    if x.dtype == torch.uint8:
+        if not allow_uint8:
+            raise TypeError(
+                f"{name}: got uint8 images but float images in [0, 1] are expected; "
+                "convert with x.float() / 255"
+            )
+        return x
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected float images in [0, 1], got dtype {x.dtype}")
+    check_finite(x, name)
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{name}: float images must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; "
+            "images in [-1, 1] need (x + 1) / 2, images in [0, 255] need x / 255"
+        )
+    return x
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def check_choice(value, name: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        options = ", ".join(map(repr, choices))
+        raise ValueError(f"{name}: unknown value {value!r}; choose one of {options}")
+    return value

@@ -1,0 +1,68 @@
+"""Offline data sets of the course, and loaders for real ones a user has on disk.
+
+Every set comes back as an :class:`ImageSet`: float N×C×H×W images in [0, 1] with integer labels
+where it has them. Nothing here downloads unless a loader is called with ``download=True``.
+
+================  =============================================================================
+``digits``        scikit-learn's 1,797 handwritten digits, upsampled to 32×32, fixed split
+``shapes``        procedural 10-class 32×32 RGB shapes, any number, settable class balance
+``photos``        random crops from the photos bundled with scikit-image/scikit-learn/matplotlib
+``mnist``         MNIST's original IDX files from a path
+``cifar10``       CIFAR-10's python or binary batches from a path
+``folder``        a folder of image files (subfolders become classes)
+================  =============================================================================
+"""
+
+from __future__ import annotations
+
+from lib.datasets.base import ImageSet
+from lib.datasets.digits import DIGIT_CLASSES, digits
+from lib.datasets.files import CIFAR10_CLASSES, cifar10, image_folder, list_images, mnist, read_idx
+from lib.datasets.photos import PHOTO_SOURCES, load_photo, photos
+from lib.datasets.shapes import SHAPE_CLASSES, class_counts_for, shapes
+
+LOADERS = {
+    "digits": digits,
+    "shapes": shapes,
+    "photos": photos,
+    "mnist": mnist,
+    "cifar10": cifar10,
+    "folder": image_folder,
+}
+
+
+def available() -> list[str]:
+    """Names accepted by :func:`load`."""
+    return sorted(LOADERS)
+
+
+def load(name: str, *args, **kwargs) -> ImageSet:
+    """Load a data set by name: ``load("shapes", 500, seed=1)``, ``load("mnist", "~/data")``.
+
+    Arguments after the name go to the set's own function (see its docstring).
+    """
+    if name not in LOADERS:
+        raise ValueError(f"name: unknown data set {name!r}; choose one of {available()}")
+    return LOADERS[name](*args, **kwargs)
+
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "DIGIT_CLASSES",
+    "LOADERS",
+    "PHOTO_SOURCES",
+    "SHAPE_CLASSES",
+    "ImageSet",
+    "available",
+    "cifar10",
+    "class_counts_for",
+    "digits",
+    "image_folder",
+    "list_images",
+    "load",
+    "load_photo",
+    "mnist",
+    "photos",
+    "read_idx",
+    "shapes",
+]
