@@ -25,6 +25,20 @@ def as_tensor(value, name: str) -> torch.Tensor:
     raise TypeError(f"{name}: expected a torch.Tensor or numpy array, got {type(value).__name__}")
 
 
+def as_real_float(value, name: str) -> torch.Tensor:
+    """A tensor of real numbers in a float dtype: integers become float64, half precision becomes
+    float32 (too coarse to compute in), bool and complex are refused; values must be finite."""
+    x = as_tensor(value, name)
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"{name}: expected real numbers, got dtype {x.dtype}")
+    if not x.is_floating_point():
+        x = x.to(torch.float64)
+    elif x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
+    check_finite(x, name)
+    return x
+
+
 def check_finite(x: torch.Tensor, name: str) -> None:
     if x.is_floating_point() and not bool(torch.isfinite(x).all()):
         bad = int((~torch.isfinite(x)).sum())

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from lib._io import atomic_write
 from lib.paths import NOTEBOOKS_DIR
 
 PATTERN = "[0-9][0-9]_*.ipynb"
@@ -129,15 +130,7 @@ def normalise(nb) -> nbformat.NotebookNode:
 
 
 def write_atomic(nb, path: Path) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".ipynb", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: nbformat.write(nb, handle), mode="w")
 
 
 def execute(path: Path, output: Path, parameters: dict | None = None, *, log_output: bool = False):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from lib._io import atomic_write
 from lib.paths import FIGURES_DIR
 
 FIGURES_ENV = "COURSE_FIGURES_DIR"
@@ -38,15 +38,7 @@ def save_fig(name: str, fig=None) -> Path:
             f"got {name!r}"
         )
     fig = plt.gcf() if fig is None else fig
-    folder = figures_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", metadata={"Software": None})
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    target = figures_dir() / f"{name}.png"
+    return atomic_write(
+        target, lambda handle: fig.savefig(handle, format="png", metadata={"Software": None})
+    )

@@ -1,0 +1,59 @@
+"""Feature networks the metrics look through, behind one interface and one registry.
+
+- :class:`FeatureExtractor` (``lib.features.base``): ``.features(images)`` → N×D,
+  ``.logits(images)``, ``.extract(images, taps)``, ``.num_features``, ``.describe()``.
+- :func:`register` / :func:`get` / :func:`available` (``lib.features.registry``): networks by
+  name, e.g. ``get("shapes-cnn")``.
+
+Registered networks:
+
+==================  ============================================================================
+``digits-cnn``      the course CNN trained on ``digits`` (96-d features, 10 classes)
+``shapes-cnn``      the course CNN trained on ``shapes`` (96-d features, 10 classes)
+``random-cnn``      the same CNN with random weights: the "no training" baseline
+``inception-fid``   the TF 2015-12-05 FID Inception port; weights from a local file only
+``vgg19``           torchvision's VGG19 (fc7 features, ImageNet logits); weights from a local file
+==================  ============================================================================
+
+Perceptual losses (vid2vid, Everybody Dance Now, CartoonGAN) use :func:`perceptual_net`: VGG19
+layers when its weights file is on disk, otherwise the stages of a course network.
+"""
+
+from functools import partial
+
+from lib.features.base import FeatureExtractor
+from lib.features.classifiers import CourseCNN, load_course_classifier, random_cnn
+from lib.features.inception import InceptionFID
+from lib.features.perceptual import (
+    CoursePerceptual,
+    PerceptualNet,
+    VGG19Features,
+    VGG19Perceptual,
+    perceptual_loss,
+    perceptual_net,
+)
+from lib.features.registry import available, get, register, unregister
+
+register("inception-fid", InceptionFID)
+register("digits-cnn", partial(load_course_classifier, "digits-cnn"))
+register("shapes-cnn", partial(load_course_classifier, "shapes-cnn"))
+register("random-cnn", random_cnn)
+register("vgg19", VGG19Features)
+
+__all__ = [
+    "CourseCNN",
+    "CoursePerceptual",
+    "PerceptualNet",
+    "VGG19Features",
+    "VGG19Perceptual",
+    "perceptual_loss",
+    "perceptual_net",
+    "FeatureExtractor",
+    "InceptionFID",
+    "available",
+    "get",
+    "load_course_classifier",
+    "random_cnn",
+    "register",
+    "unregister",
+]
