@@ -4,6 +4,7 @@ the docstring.
 ======================================  =========================================================
 Inception Score, modified IS            :func:`inception_score`, :func:`is_entropy_terms`,
                                         :func:`modified_inception_score`
+Curves: discrete Fréchet, DTW           :func:`discrete_frechet`, :func:`dtw`
 Fréchet distance / FID                  :class:`FeatureStats` (streaming, mergeable, float64),
                                         :func:`frechet_distance`, :class:`FrechetReference`,
                                         :func:`fid`, :func:`fid_infinity`
@@ -19,6 +20,7 @@ Metrics that look at images through a network take features from :mod:`lib.featu
 """
 
 from lib.metrics.classifier_tests import GanTrainTest, gan_train_test
+from lib.metrics.curves import CurveMatch, discrete_frechet, dtw
 from lib.metrics.frechet import (
     FeatureStats,
     FIDInfinityResult,
@@ -55,6 +57,9 @@ from lib.metrics.ssim import MS_SSIM_WEIGHTS, SSIMOutput, gaussian_window, ms_ss
 
 __all__ = [
     "MS_SSIM_WEIGHTS",
+    "CurveMatch",
+    "discrete_frechet",
+    "dtw",
     "DensityCoverage",
     "EntropyTerms",
     "FIDInfinityResult",
