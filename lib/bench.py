@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from lib._checks import check_choice, check_images, check_positive_int
-from lib.datasets.base import ImageSet
+from lib.datasets.base import ImageSet, proportional_counts
 from lib.metrics.ssim import gaussian_window
 
 __all__ = [
@@ -350,19 +350,6 @@ def degradation_series(
 
 
 # ------------------------------------------------------------------------------ mode collapse
-def _shares(weights: torch.Tensor, n: int) -> torch.Tensor:
-    """Split n into integer parts proportional to ``weights`` (largest remainder; ties go to
-    the lower index)."""
-    weights = weights.to(torch.float64)
-    exact = weights / weights.sum() * n
-    counts = torch.floor(exact).long()
-    remainder = n - int(counts.sum())
-    if remainder:
-        order = torch.sort(-(exact - counts), stable=True).indices
-        counts[order[:remainder]] += 1
-    return counts
-
-
 def _draw(
     labels: torch.Tensor,
     counts_out: torch.Tensor,
@@ -447,7 +434,7 @@ def drop_modes(
         raise ValueError(f"keep: classes {empty} have no images in {real.name or 'real'!r}")
     weights = torch.zeros(num_classes, dtype=torch.float64)
     weights[kept] = available[kept].to(torch.float64)
-    counts_out = _shares(weights, n)
+    counts_out = proportional_counts(weights, n)
     gen = torch.Generator().manual_seed(seed)
     index = _draw(labels, counts_out, available, gen)
     names = real.class_names
@@ -490,7 +477,7 @@ def collapse_within_class(
     n = _check_n(n, real)
     seed = _check_seed(seed)
     available = torch.bincount(labels, minlength=num_classes)
-    counts_out = _shares(available, n)
+    counts_out = proportional_counts(available, n)
     distinct = available.clamp(max=d)
     gen = torch.Generator().manual_seed(seed)
     index = _draw(labels, counts_out, distinct, gen)

@@ -7,6 +7,20 @@ from dataclasses import dataclass, field
 import torch
 
 
+def proportional_counts(weights: torch.Tensor, n: int) -> torch.Tensor:
+    """Split ``n`` into integer parts proportional to non-negative ``weights`` by the largest
+    remainder method (ties go to the lower index), so the parts sum to ``n`` exactly and each is
+    within one of its exact share."""
+    weights = torch.as_tensor(weights, dtype=torch.float64)
+    exact = weights / weights.sum() * n
+    counts = torch.floor(exact).long()
+    remainder = n - int(counts.sum())
+    if remainder:
+        order = torch.sort(-(exact - counts), stable=True).indices
+        counts[order[:remainder]] += 1
+    return counts
+
+
 @dataclass(frozen=True)
 class ImageSet:
     """Images as float N×C×H×W tensors in [0, 1], with integer labels where the set has them.

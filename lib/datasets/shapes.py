@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from lib._checks import check_positive_int
-from lib.datasets.base import ImageSet
+from lib.datasets.base import ImageSet, proportional_counts
 from lib.device import resolve_device
 
 SHAPE_CLASSES = (
@@ -116,14 +116,7 @@ def class_counts_for(n: int, class_balance: Sequence[float] | torch.Tensor | Non
             )
         if float(weights.sum()) <= 0:
             raise ValueError("class_balance: at least one class needs a positive weight")
-    exact = weights / weights.sum() * n
-    counts = torch.floor(exact).long()
-    remainder = n - int(counts.sum())
-    if remainder:
-        # Ties go to the lower class index: stable sort on the fractional parts.
-        order = torch.sort(-(exact - counts), stable=True).indices
-        counts[order[:remainder]] += 1
-    return counts
+    return proportional_counts(weights, n)
 
 
 def _low_frequency_noise(gen: torch.Generator, n: int, grid: int, channels: int) -> torch.Tensor:
