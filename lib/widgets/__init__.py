@@ -1,14 +1,37 @@
 """ipywidgets explorers for the course (DESIGN §1: "widget-based experimentation").
 
-==================  ==========================================================================
-``MetricExplorer``  IS / FID / KID of a corrupted or mode-collapsed copy of a real set, with a
-                    dropdown for the manipulation and a slider for its strength
-==================  ==========================================================================
+=====================  =======================================================================
+``MetricExplorer``     IS / FID / KID of a corrupted or mode-collapsed copy of a real set, with
+                       a dropdown for the manipulation and a slider for its strength
+``ForcedChoiceStudy``  a human two-alternative forced-choice study: pairs of images (or clips),
+                       each answer appended to a JSONL file, resumable (statistics in
+                       :mod:`lib.study`)
+=====================  =======================================================================
 
 Every explorer keeps its numbers in plain Python (``explorer.results``) next to the widgets
 (``explorer.widget``), so notebooks and tests can read what the student sees without a browser.
+
+The names are imported on first use, so ``import lib.widgets.study`` does not load the networks
+the metric explorer needs.
 """
 
-from lib.widgets.explorer import MANIPULATIONS, MetricExplorer
+from importlib import import_module
 
-__all__ = ["MANIPULATIONS", "MetricExplorer"]
+_EXPORTS = {
+    "MANIPULATIONS": "lib.widgets.explorer",
+    "MetricExplorer": "lib.widgets.explorer",
+    "ForcedChoiceStudy": "lib.widgets.study",
+    "image_renderer": "lib.widgets.study",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'lib.widgets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
