@@ -1,0 +1,41 @@
+"""Training-loop pieces shared by the course's models.
+
+==========================  =====================================================================
+seeding                     :func:`seed_everything`, :func:`deterministic_algorithms`
+progress bars               :func:`progress` (``tqdm.auto``, at most one refresh per second,
+                            rank 0 only)
+checkpoints                 :func:`write_weights`, :func:`read_weights` (sha256-checked,
+                            ``weights_only``), :func:`read_manifest`, :func:`update_manifest`,
+                            :func:`half_precision`
+torch.distributed           :func:`rank`, :func:`world_size`, :func:`is_main_process`,
+                            :func:`barrier` (single-process defaults when not distributed)
+==========================  =====================================================================
+"""
+
+from lib.train.checkpoints import (
+    MANIFEST,
+    half_precision,
+    read_manifest,
+    read_weights,
+    update_manifest,
+    write_weights,
+)
+from lib.train.distributed import barrier, is_main_process, rank, world_size
+from lib.train.progress import progress
+from lib.train.seeding import deterministic_algorithms, seed_everything
+
+__all__ = [
+    "MANIFEST",
+    "barrier",
+    "deterministic_algorithms",
+    "half_precision",
+    "is_main_process",
+    "progress",
+    "rank",
+    "read_manifest",
+    "read_weights",
+    "seed_everything",
+    "update_manifest",
+    "world_size",
+    "write_weights",
+]

@@ -1,0 +1,98 @@
+"""Checkpoints that are written atomically, listed in a checksummed manifest, and loaded
+without unpickling arbitrary objects.
+
+A checkpoint folder holds weight files (``torch.save`` of a state dict) and ``manifest.json``,
+a JSON object the training code fills with one entry per run (what was trained, how, and each
+file's sha256). :func:`write_weights` and :func:`update_manifest` replace files atomically (temp
+file + rename), so a reader sees the old version or the new one; :func:`read_weights` checks the
+sha256 before loading and loads with ``torch.load(weights_only=True)``, so a corrupt, replaced or
+pickled-code file is refused with a ``ValueError`` that says what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+
+from lib._io import atomic_write, load_state_dict, sha256_file
+
+MANIFEST = "manifest.json"
+
+
+def half_precision(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state dict with float32/float64 tensors stored as float16 (halves the file; integer
+    buffers such as BatchNorm's ``num_batches_tracked`` are kept as they are).
+
+    Values beyond float16's range (±65504) would become infinite, so they raise ``ValueError``.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        if value.is_floating_point() and value.dtype != torch.float16:
+            if bool((value.abs() > torch.finfo(torch.float16).max).any()):
+                raise ValueError(f"state_dict[{key!r}]: values exceed the float16 range")
+            value = value.to(torch.float16)
+        out[key] = value.detach().cpu().contiguous()
+    return out
+
+
+def write_weights(path: str | os.PathLike, state_dict: Mapping[str, torch.Tensor]) -> str:
+    """Save a state dict (tensors only) to ``path`` atomically; returns the file's sha256."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    path = atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+    return sha256_file(path)
+
+
+def read_weights(
+    path: str | os.PathLike, *, sha256: str | None, how_to_fix: str = ""
+) -> dict[str, torch.Tensor]:
+    """Load a state dict after checking the file's sha256 against ``sha256``.
+
+    A missing file raises ``FileNotFoundError``; a checksum mismatch, a corrupt file or one that
+    holds pickled objects other than tensors raises ``ValueError`` (nothing in it is executed).
+    ``how_to_fix`` is appended to the messages (e.g. the command that regenerates the file).
+    """
+    path = Path(path)
+    hint = f"; {how_to_fix}" if how_to_fix else ""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint file is missing{hint}")
+    if sha256 is not None:
+        digest = sha256_file(path)
+        if digest != sha256:
+            raise ValueError(
+                f"{path}: checksum mismatch (sha256 {digest[:16]}…, the manifest says "
+                f"{sha256[:16]}…); the file is corrupt or was replaced{hint}"
+            )
+    return load_state_dict(path)
+
+
+def read_manifest(folder: str | os.PathLike, *, how_to_fix: str = "") -> dict:
+    """The folder's ``manifest.json`` as a dict (``FileNotFoundError`` when it is missing,
+    ``ValueError`` when it is not a JSON object)."""
+    path = Path(folder) / MANIFEST
+    hint = f"; {how_to_fix}" if how_to_fix else ""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint manifest is missing{hint}")
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc}){hint}") from exc
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(manifest).__name__}{hint}")
+    return manifest
+
+
+def update_manifest(folder: str | os.PathLike, key: str, entry: dict) -> Path:
+    """Set ``manifest[key] = entry`` in the folder's ``manifest.json`` (created when missing),
+    keeping the other keys, and rewrite it atomically with sorted top-level keys."""
+    path = Path(folder) / MANIFEST
+    manifest = read_manifest(folder) if path.is_file() else {}
+    manifest[key] = entry
+    text = json.dumps(dict(sorted(manifest.items())), indent=2) + "\n"
+    return atomic_write(path, lambda handle: handle.write(text), mode="w")
