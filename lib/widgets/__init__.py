@@ -3,6 +3,8 @@
 =====================  =======================================================================
 ``MetricExplorer``     IS / FID / KID of a corrupted or mode-collapsed copy of a real set, with
                        a dropdown for the manipulation and a slider for its strength
+``SSIMMapsWidget``     the luminance, contrast and structure maps of SSIM for a chosen
+                       distortion and strength (or the strength that gives a target MSE)
 ``ForcedChoiceStudy``  a human two-alternative forced-choice study: pairs of images (or clips),
                        each answer appended to a JSONL file, resumable (statistics in
                        :mod:`lib.study`)
@@ -20,6 +22,8 @@ from importlib import import_module
 _EXPORTS = {
     "MANIPULATIONS": "lib.widgets.explorer",
     "MetricExplorer": "lib.widgets.explorer",
+    "MAP_NAMES": "lib.widgets.ssim_maps",
+    "SSIMMapsWidget": "lib.widgets.ssim_maps",
     "ForcedChoiceStudy": "lib.widgets.study",
     "image_renderer": "lib.widgets.study",
 }
