@@ -10,6 +10,8 @@ where it has them. Nothing here downloads unless a loader is called with ``downl
 ``mnist``         MNIST's original IDX files from a path
 ``cifar10``       CIFAR-10's python or binary batches from a path
 ``folder``        a folder of image files (subfolders become classes)
+``dance_clip``    a dancing puppet (Part II): frames, exact OpenPose-order keypoints, stick
+                  figures, face boxes, for two subjects that differ in build, place and look
 ================  =============================================================================
 """
 
@@ -19,6 +21,15 @@ from lib.datasets.base import ImageSet
 from lib.datasets.digits import DIGIT_CLASSES, digits
 from lib.datasets.files import CIFAR10_CLASSES, cifar10, image_folder, list_images, mnist, read_idx
 from lib.datasets.photos import PHOTO_SOURCES, load_photo, photos
+from lib.datasets.puppet import (
+    JOINT_NAMES,
+    LIMB_NAMES,
+    SUBJECTS,
+    DanceClip,
+    dance_clip,
+    noisy_keypoints,
+    render_pose,
+)
 from lib.datasets.shapes import SHAPE_CLASSES, class_counts_for, shapes
 
 LOADERS = {
@@ -49,6 +60,13 @@ def load(name: str, *args, **kwargs) -> ImageSet:
 __all__ = [
     "CIFAR10_CLASSES",
     "DIGIT_CLASSES",
+    "JOINT_NAMES",
+    "LIMB_NAMES",
+    "SUBJECTS",
+    "DanceClip",
+    "dance_clip",
+    "noisy_keypoints",
+    "render_pose",
     "LOADERS",
     "PHOTO_SOURCES",
     "SHAPE_CLASSES",

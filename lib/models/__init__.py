@@ -5,8 +5,18 @@ training (committed in ``data/gan``) are the "real generator" the metrics are te
 :class:`ConditionalGenerator`, :class:`ConditionalDiscriminator`, :func:`generate`,
 :func:`load_generator`, :func:`checkpoint_steps`. ``python -m lib.models.train_dcgan`` retrains
 them.
+
+``lib.models.dance_pose``: Everybody Dance Now's pose pre-processing: temporal median smoothing
+of keypoints that tolerates missing joints (:func:`smooth_keypoints`) and the global pose
+normalisation between two subjects (:func:`fit_pose_normalisation`, :func:`normalise_poses`).
 """
 
+from lib.models.dance_pose import (
+    PoseNormalisation,
+    fit_pose_normalisation,
+    normalise_poses,
+    smooth_keypoints,
+)
 from lib.models.dcgan import (
     ConditionalDiscriminator,
     ConditionalGenerator,
@@ -16,6 +26,10 @@ from lib.models.dcgan import (
 )
 
 __all__ = [
+    "PoseNormalisation",
+    "fit_pose_normalisation",
+    "normalise_poses",
+    "smooth_keypoints",
     "ConditionalDiscriminator",
     "ConditionalGenerator",
     "checkpoint_steps",
