@@ -6,6 +6,7 @@ says what it got and what to do, instead of returning NaN or failing deep inside
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -97,8 +98,12 @@ def check_images(
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    """``value`` as a Python int (NumPy and 0-d integer tensors accepted, bools refused)."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    value = int(value)
     if value < minimum:
         raise ValueError(f"{name}: must be at least {minimum}, got {value}")
     return value
