@@ -10,6 +10,8 @@ where it has them. Nothing here downloads unless a loader is called with ``downl
 ``mnist``         MNIST's original IDX files from a path
 ``cifar10``       CIFAR-10's python or binary batches from a path
 ``folder``        a folder of image files (subfolders become classes)
+``street``        toy street videos (Part II): frames, semantic and instance maps, the exact
+                  backward optical flow and occlusion mask of every frame
 ``dance_clip``    a dancing puppet (Part II): frames, exact OpenPose-order keypoints, stick
                   figures, face boxes, for two subjects that differ in build, place and look
 ================  =============================================================================
@@ -31,6 +33,7 @@ from lib.datasets.puppet import (
     render_pose,
 )
 from lib.datasets.shapes import SHAPE_CLASSES, class_counts_for, shapes
+from lib.datasets.street import STREET_CLASSES, STREET_PALETTE, StreetClips, street
 
 LOADERS = {
     "digits": digits,
@@ -70,6 +73,9 @@ __all__ = [
     "LOADERS",
     "PHOTO_SOURCES",
     "SHAPE_CLASSES",
+    "STREET_CLASSES",
+    "STREET_PALETTE",
+    "StreetClips",
     "ImageSet",
     "available",
     "cifar10",
@@ -83,4 +89,5 @@ __all__ = [
     "photos",
     "read_idx",
     "shapes",
+    "street",
 ]
