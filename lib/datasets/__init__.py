@@ -10,6 +10,8 @@ where it has them. Nothing here downloads unless a loader is called with ``downl
 ``mnist``         MNIST's original IDX files from a path
 ``cifar10``       CIFAR-10's python or binary batches from a path
 ``folder``        a folder of image files (subfolders become classes)
+``cartoons``      procedural cartoons (Part II): flat colours, black outlines, cel shading;
+                  ``edge_smooth`` makes CartoonGAN's edge-blurred negatives
 ``street``        toy street videos (Part II): frames, semantic and instance maps, the exact
                   backward optical flow and occlusion mask of every frame
 ``dance_clip``    a dancing puppet (Part II): frames, exact OpenPose-order keypoints, stick
@@ -20,6 +22,14 @@ where it has them. Nothing here downloads unless a loader is called with ``downl
 from __future__ import annotations
 
 from lib.datasets.base import ImageSet
+from lib.datasets.cartoon import (
+    SCENE_TYPES,
+    canny,
+    cartoons,
+    edge_smooth,
+    unpaired_batches,
+    unpaired_folders,
+)
 from lib.datasets.digits import DIGIT_CLASSES, digits
 from lib.datasets.files import CIFAR10_CLASSES, cifar10, image_folder, list_images, mnist, read_idx
 from lib.datasets.photos import PHOTO_SOURCES, load_photo, photos
@@ -39,6 +49,7 @@ LOADERS = {
     "digits": digits,
     "shapes": shapes,
     "photos": photos,
+    "cartoons": cartoons,
     "mnist": mnist,
     "cifar10": cifar10,
     "folder": image_folder,
@@ -72,15 +83,19 @@ __all__ = [
     "render_pose",
     "LOADERS",
     "PHOTO_SOURCES",
+    "SCENE_TYPES",
     "SHAPE_CLASSES",
     "STREET_CLASSES",
     "STREET_PALETTE",
     "StreetClips",
     "ImageSet",
     "available",
+    "canny",
+    "cartoons",
     "cifar10",
     "class_counts_for",
     "digits",
+    "edge_smooth",
     "image_folder",
     "list_images",
     "load",
@@ -90,4 +105,6 @@ __all__ = [
     "read_idx",
     "shapes",
     "street",
+    "unpaired_batches",
+    "unpaired_folders",
 ]

@@ -251,19 +251,24 @@ def image_folder(
     mode: str = "RGB",
     recursive: bool = True,
     skip_bad: bool = False,
+    crop: bool = False,
 ) -> ImageSet:
     """All images under a folder as N×C×H×W floats in [0, 1], in sorted path order.
 
     Images are decoded with Pillow and converted to ``mode`` (``"RGB"`` or ``"L"``). With
     ``size`` every image is resized with Pillow's bicubic filter (antialiased) to size×size (or
-    (height, width)); without it all images must already share one size. When every image sits in
+    (height, width)); without it all images must already share one size. With ``crop=True`` each
+    image is first centre-cropped to the aspect ratio of ``size`` (the largest centred box), so
+    resizing does not stretch it (Pillow's ``ImageOps.fit``). When every image sits in
     a first-level subfolder (torchvision's ImageFolder layout) the subfolder names become the
     classes and labels are returned. A file that is not an image or fails to decode is an error
     naming it, unless ``skip_bad=True``.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     check_choice(mode, "mode", ("RGB", "L"))
+    if crop and size is None:
+        raise ValueError("crop: centre-cropping needs a target size; pass size=... as well")
     if size is not None:
         hw = (size, size) if isinstance(size, int) else tuple(size)
         if len(hw) != 2 or min(hw) < 1:
@@ -275,7 +280,9 @@ def image_folder(
         try:
             with Image.open(f) as im:
                 im = im.convert(mode)
-                if size is not None:
+                if size is not None and crop:
+                    im = ImageOps.fit(im, (hw[1], hw[0]), Image.Resampling.BICUBIC)
+                elif size is not None:
                     im = im.resize((hw[1], hw[0]), Image.Resampling.BICUBIC)
                 arrays.append(np.asarray(im, dtype=np.uint8))
                 kept.append(f)
