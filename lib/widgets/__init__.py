@@ -5,6 +5,8 @@
                        a dropdown for the manipulation and a slider for its strength
 ``SSIMMapsWidget``     the luminance, contrast and structure maps of SSIM for a chosen
                        distortion and strength (or the strength that gives a target MSE)
+``ReportCardExplorer`` every metric on every bench set: pick a set, a level and a metric, see
+                       the images, the values against real data, detected or not
 ``ForcedChoiceStudy``  a human two-alternative forced-choice study: pairs of images (or clips),
                        each answer appended to a JSONL file, resumable (statistics in
                        :mod:`lib.study`)
@@ -24,6 +26,7 @@ _EXPORTS = {
     "MetricExplorer": "lib.widgets.explorer",
     "MAP_NAMES": "lib.widgets.ssim_maps",
     "SSIMMapsWidget": "lib.widgets.ssim_maps",
+    "ReportCardExplorer": "lib.widgets.report_card",
     "ForcedChoiceStudy": "lib.widgets.study",
     "image_renderer": "lib.widgets.study",
 }
