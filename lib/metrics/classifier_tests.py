@@ -21,7 +21,7 @@ import torch
 from lib.datasets import ImageSet
 from lib.device import resolve_device
 from lib.features.base import FeatureExtractor
-from lib.features.classifiers import CourseCNN
+from lib.features.classifiers import WIDTHS, CourseCNN
 from lib.features.train_classifiers import accuracy, fit_classifier
 
 __all__ = ["GanTrainTest", "gan_train_test"]
@@ -54,6 +54,7 @@ def gan_train_test(
     lr: float = 4e-3,
     augment: bool = False,
     seed: int = 0,
+    widths: tuple[int, ...] = WIDTHS,
     device: str | torch.device = "auto",
 ) -> GanTrainTest:
     """GAN-train, GAN-test and the real→real baseline, as accuracies in [0, 1].
@@ -61,7 +62,9 @@ def gan_train_test(
     Classifiers are the course CNN (:class:`~lib.features.classifiers.CourseCNN`) trained from a
     seeded initialisation with :func:`~lib.features.train_classifiers.fit_classifier` for
     ``epochs`` epochs. Pass an already trained ``real_classifier`` (e.g.
-    ``lib.features.get("shapes-cnn")``) to skip training on the real images.
+    ``lib.features.get("shapes-cnn")``) to skip training on the real images. ``widths`` are the
+    channels of the CNN's four stages: the course's ``(24, 48, 96, 96)`` by default; a narrow
+    network such as ``(8, 16, 32, 32)`` trains about four times faster on a CPU.
 
     Args:
         real_train: labelled real images to train the real classifier on.
@@ -89,7 +92,7 @@ def gan_train_test(
 
     def fresh(name: str) -> CourseCNN:
         torch.manual_seed(seed)  # the same initialisation for both classifiers
-        return CourseCNN(channels, num_classes, name=name).to(device)
+        return CourseCNN(channels, num_classes, name=name, widths=widths).to(device)
 
     if real_classifier is None:
         real_classifier = fit_classifier(fresh("real-classifier"), real_train, **settings)
