@@ -22,9 +22,8 @@ on a laptop CPU).
 from __future__ import annotations
 
 import html
-import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import ipywidgets as widgets
 import torch
@@ -38,7 +37,7 @@ from lib.features import FeatureExtractor
 from lib.features import get as get_network
 from lib.metrics import FrechetReference, inception_score
 from lib.metrics import kid as kernel_inception_distance
-from lib.viz import image_grid
+from lib.widgets._panel import Panel, figure_png, grid_png
 
 __all__ = ["MANIPULATIONS", "MetricExplorer"]
 
@@ -56,7 +55,6 @@ _NEEDS_LABELS = ("drop modes", "collapse within class")
 _IS_SHUFFLE_SEED = 2020
 _KID_SUBSETS = 20
 _KID_SUBSET_SIZE = 100
-_PNG_DPI = 80
 _MAX_SEED = 2**31 - 1
 _CACHE_SIZE = 64  # settings whose numbers and shown samples are kept
 
@@ -83,13 +81,7 @@ def _check_int(value, name: str, minimum: int = 0) -> int:
     return value
 
 
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_PNG_DPI)
-    return buffer.getvalue()
-
-
-class MetricExplorer:
+class MetricExplorer(Panel):
     """An ipywidgets panel: pick a manipulation, move its slider, read IS / FID / KID.
 
     Args:
@@ -362,7 +354,7 @@ class MetricExplorer:
         self.results = dict(results)
         self.error = None
         self.samples = samples
-        self.grid.value = self._grid_png(samples, labels)
+        self.grid.value = grid_png(samples, labels)
         self.plot.value = self._history_png(manipulation)
         self.numbers.value = self._numbers_html(results)
         return dict(results)
@@ -400,18 +392,6 @@ class MetricExplorer:
         return results, samples, labels
 
     # -- callbacks -----------------------------------------------------------------------------
-    def _guarded(self, action: Callable[[], object]) -> None:
-        # A callback's exception would only reach the kernel log in JupyterLab; show it in the
-        # panel as well, then re-raise so Python callers (and tests) still see it.
-        try:
-            action()
-        except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.numbers.value = (
-                f"<b style='color:#b00'>could not update</b><br>{html.escape(self.error)}"
-            )
-            raise
-
     def _on_manipulation(self, change) -> None:
         if self._quiet:
             return
@@ -441,14 +421,6 @@ class MetricExplorer:
         self._guarded(self.update)
 
     # -- drawing -------------------------------------------------------------------------------
-    def _grid_png(self, images: torch.Tensor, labels) -> bytes:
-        ncols = min(8, images.shape[0])
-        nrows = -(-images.shape[0] // ncols)
-        fig = Figure(figsize=(0.9 * ncols, 1.05 * nrows + 0.1))
-        ax = fig.add_axes((0, 0, 1, 1))
-        image_grid(images, labels, ncols=ncols, ax=ax, label_size=6)
-        return _png(fig)
-
     def _history_png(self, manipulation: str) -> bytes:
         points = self.history.get(manipulation, {})
         xs = sorted(points)
@@ -466,7 +438,7 @@ class MetricExplorer:
         if self.slider.value in points:
             ax.axvline(self.slider.value, color="0.6", lw=0.8)
         ax.set_title(f"{manipulation}: points seen so far", fontsize="small")
-        return _png(fig)
+        return figure_png(fig)
 
     def _numbers_html(self, r: dict) -> str:
         rows = [
@@ -490,9 +462,6 @@ class MetricExplorer:
         )
 
     # -- display -------------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         return (
             f"MetricExplorer({self.dropdown.value!r}, {self.slider.description}="

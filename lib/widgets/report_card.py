@@ -15,9 +15,8 @@ notebook already made can be handed in (``precomputed``), so moving through them
 from __future__ import annotations
 
 import html
-import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import ipywidgets as widgets
 import torch
@@ -37,21 +36,14 @@ from lib.report_card import (
     separation,
     worse_than_real,
 )
-from lib.viz import image_grid
+from lib.widgets._panel import Panel, figure_png, grid_png
 
 __all__ = ["ReportCardExplorer"]
 
 _LEVELS = 5
-_PNG_DPI = 80
 
 
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_PNG_DPI)
-    return buffer.getvalue()
-
-
-class ReportCardExplorer:
+class ReportCardExplorer(Panel):
     """An ipywidgets panel over the report card: choose a set, a level and a metric.
 
     Args:
@@ -227,23 +219,12 @@ class ReportCardExplorer:
         }
         self.error = None
         images, labels = self._shown(name, level)
-        self.grid.value = self._grid_png(images, labels)
+        self.grid.value = grid_png(images, labels)
         self.numbers.value = self._numbers_html()
         self.plot.value = self._level_png(name, key)
         return dict(self.results)
 
     # -- callbacks ------------------------------------------------------------------------------
-    def _guarded(self, action: Callable[[], object]) -> None:
-        # ipywidgets only logs a callback's exception: show it in the panel, then re-raise.
-        try:
-            action()
-        except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.numbers.value = (
-                f"<b style='color:#b00'>could not update</b><br>{html.escape(self.error)}"
-            )
-            raise
-
     def _on_set(self, change) -> None:
         self.level_slider.disabled = not self.has_level(change["new"])
         self._guarded(self.update)
@@ -252,14 +233,6 @@ class ReportCardExplorer:
         self._guarded(self.update)
 
     # -- drawing --------------------------------------------------------------------------------
-    def _grid_png(self, images: torch.Tensor, labels) -> bytes:
-        ncols = min(8, images.shape[0])
-        nrows = -(-images.shape[0] // ncols)
-        fig = Figure(figsize=(0.9 * ncols, 1.05 * nrows + 0.1))
-        ax = fig.add_axes((0, 0, 1, 1))
-        image_grid(images, labels, ncols=ncols, ax=ax, label_size=6)
-        return _png(fig)
-
     def _numbers_html(self) -> str:
         r = self.results
         rows = []
@@ -327,12 +300,9 @@ class ReportCardExplorer:
         ax.set_ylabel(f"{spec.label} ({spec.better} is better)")
         ax.set_title(f"{spec.label}: levels seen so far", fontsize="small")
         ax.legend(fontsize=7, loc="best")
-        return _png(fig)
+        return figure_png(fig)
 
     # -- display --------------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         return (
             f"ReportCardExplorer(set={self.set_dropdown.value!r}, level={self.level_slider.value}, "

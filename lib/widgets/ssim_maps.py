@@ -18,10 +18,8 @@ the slider then moves the strength and the button brings the MSE back to the tar
 from __future__ import annotations
 
 import html
-import io
 import math
 import time
-from collections.abc import Callable
 
 import ipywidgets as widgets
 import torch
@@ -31,6 +29,7 @@ from lib._checks import check_choice, check_images, check_positive_int
 from lib.datasets import ImageSet
 from lib.distortions import DISTORTIONS, STRENGTH_RANGES, distort, match_mse, mse
 from lib.metrics import ms_ssim, ssim
+from lib.widgets._panel import Panel, figure_png
 
 __all__ = ["MAP_NAMES", "SSIMMapsWidget"]
 
@@ -39,13 +38,6 @@ MAP_NAMES: tuple[str, ...] = ("luminance", "contrast", "structure", "ssim")
 _GREY_LEVELS = 255.0
 _SLIDER_STEPS = 400
 _MAX_SEED = 2**31 - 1
-_PNG_DPI = 80
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_PNG_DPI)
-    return buffer.getvalue()
 
 
 def _check_number(value, name: str, *, positive: bool = True) -> float:
@@ -57,7 +49,7 @@ def _check_number(value, name: str, *, positive: bool = True) -> float:
     return value
 
 
-class SSIMMapsWidget:
+class SSIMMapsWidget(Panel):
     """An ipywidgets panel: a distortion, its strength, and SSIM's maps for the result.
 
     Args:
@@ -270,18 +262,6 @@ class SSIMMapsWidget:
         return self.update()
 
     # -- callbacks -----------------------------------------------------------------------------
-    def _guarded(self, action: Callable[[], object]) -> None:
-        # A callback's exception would only reach the kernel log in JupyterLab; show it in the
-        # panel as well, then re-raise so Python callers (and tests) still see it.
-        try:
-            action()
-        except Exception as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.numbers.value = (
-                f"<b style='color:#b00'>could not update</b><br>{html.escape(self.error)}"
-            )
-            raise
-
     def _on_distortion(self, change) -> None:
         def switch():
             self._quiet = True
@@ -320,7 +300,7 @@ class SSIMMapsWidget:
             ax.set_title(f"{name} (mean {r[name]:.3f})", fontsize=9)
         for ax in axes:
             ax.set_axis_off()
-        return _png(fig)
+        return figure_png(fig)
 
     def _numbers_html(self, r: dict) -> str:
         rows = [
@@ -340,9 +320,6 @@ class SSIMMapsWidget:
         )
 
     # -- display -------------------------------------------------------------------------------
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         c, h, w = self.reference.shape[1:]
         return (
