@@ -9,6 +9,10 @@ them.
 ``lib.models.dance_pose``: Everybody Dance Now's pose pre-processing: temporal median smoothing
 of keypoints that tolerates missing joints (:func:`smooth_keypoints`) and the global pose
 normalisation between two subjects (:func:`fit_pose_normalisation`, :func:`normalise_poses`).
+
+``lib.models.pix2pixhd``: the blocks the Part II models share — :class:`GlobalGenerator`,
+:class:`ResidualBlock`, :class:`PatchDiscriminator`, :class:`MultiscaleDiscriminator`,
+:func:`lsgan_loss`, :func:`feature_matching_loss`.
 """
 
 from lib.models.dance_pose import (
@@ -24,6 +28,14 @@ from lib.models.dcgan import (
     generate,
     load_generator,
 )
+from lib.models.pix2pixhd import (
+    GlobalGenerator,
+    MultiscaleDiscriminator,
+    PatchDiscriminator,
+    ResidualBlock,
+    feature_matching_loss,
+    lsgan_loss,
+)
 
 __all__ = [
     "PoseNormalisation",
@@ -35,4 +47,10 @@ __all__ = [
     "checkpoint_steps",
     "generate",
     "load_generator",
+    "GlobalGenerator",
+    "MultiscaleDiscriminator",
+    "PatchDiscriminator",
+    "ResidualBlock",
+    "feature_matching_loss",
+    "lsgan_loss",
 ]

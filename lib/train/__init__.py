@@ -9,6 +9,9 @@ checkpoints                 :func:`write_weights`, :func:`read_weights` (sha256-
                             :func:`half_precision`
 torch.distributed           :func:`rank`, :func:`world_size`, :func:`is_main_process`,
                             :func:`barrier` (single-process defaults when not distributed)
+a run's skeleton            :func:`init_distributed` (device; joins torchrun's process group),
+                            :func:`wrap_ddp`, :func:`unwrap`, :func:`save_state` /
+                            :func:`load_state` (resumable state), :func:`run_steps` (the loop)
 ==========================  =====================================================================
 """
 
@@ -21,6 +24,14 @@ from lib.train.checkpoints import (
     write_weights,
 )
 from lib.train.distributed import barrier, is_main_process, rank, world_size
+from lib.train.loop import (
+    init_distributed,
+    load_state,
+    run_steps,
+    save_state,
+    unwrap,
+    wrap_ddp,
+)
 from lib.train.progress import progress
 from lib.train.seeding import deterministic_algorithms, seed_everything
 
@@ -29,6 +40,12 @@ __all__ = [
     "barrier",
     "deterministic_algorithms",
     "half_precision",
+    "init_distributed",
+    "load_state",
+    "run_steps",
+    "save_state",
+    "unwrap",
+    "wrap_ddp",
     "is_main_process",
     "progress",
     "rank",

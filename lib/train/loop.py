@@ -1,0 +1,208 @@
+"""A training run's skeleton: device and process group, DDP wrapping, resumable state, the loop.
+
+The Part II models (vid2vid, Everybody Dance Now, CartoonGAN) train with the same pieces:
+
+- :func:`init_distributed` picks the device; launched by ``torchrun`` it also joins the process
+  group (gloo on the CPU, NCCL on CUDA), so ``torchrun --nproc_per_node N -m lib.train.<model>``
+  trains data-parallel with no other change;
+- :func:`wrap_ddp` / :func:`unwrap` put a network in ``DistributedDataParallel`` when there are
+  several processes (BatchNorm converted to SyncBatchNorm) and take it out again for saving;
+- :func:`save_state` / :func:`load_state` write and read everything a resumed run needs — the
+  networks, the optimisers, the step, the RNG state and a JSON-friendly ``extra`` dict — in one
+  file, atomically, read back with ``torch.load(weights_only=True)`` (nothing is unpickled);
+- :func:`run_steps` calls ``step_fn(step)`` for each step, shows running means of the losses it
+  returns on a rank-aware progress bar and calls ``on_checkpoint`` every ``checkpoint_every``
+  steps and at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from lib._checks import check_positive_int
+from lib._io import atomic_write
+from lib.device import resolve_device
+from lib.train.distributed import is_main_process, world_size
+from lib.train.progress import progress
+
+STATE_FORMAT = 1
+
+
+def _launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
+def init_distributed(device: str | torch.device | None = "auto") -> torch.device:
+    """The device this process trains on; joins the process group when started by torchrun.
+
+    Without torchrun (no ``WORLD_SIZE`` > 1 in the environment) this is
+    :func:`lib.device.resolve_device`. Under torchrun the default process group is initialised
+    once (NCCL when the device is CUDA, gloo otherwise) and a CUDA process uses
+    ``cuda:LOCAL_RANK``.
+    """
+    resolved = resolve_device(device)
+    if not _launched_by_torchrun():
+        return resolved
+    if resolved.type == "cuda":
+        resolved = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(resolved)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if resolved.type == "cuda" else "gloo")
+    return resolved
+
+
+def wrap_ddp(module: nn.Module) -> nn.Module:
+    """``DistributedDataParallel(module)`` when several processes train (BatchNorm layers become
+    SyncBatchNorm so that every replica normalises with the same statistics); otherwise the
+    module itself."""
+    if world_size() <= 1:
+        return module
+    module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    device = next(module.parameters()).device
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(module, device_ids=ids)
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The network inside a ``DistributedDataParallel`` wrapper (or the module itself)."""
+    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+
+
+def _check_named(items, kind: str) -> dict:
+    if not isinstance(items, Mapping):
+        raise TypeError(f"{kind}: expected a dict of name -> object, got {type(items).__name__}")
+    return dict(items)
+
+
+def save_state(
+    path: str | os.PathLike,
+    *,
+    step: int,
+    modules: Mapping[str, nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+    extra: dict | None = None,
+) -> Path | None:
+    """Write a resumable training state to ``path`` atomically (on the main process only; the
+    others return ``None``).
+
+    The file holds ``{"format", "step", "modules": {name: state_dict}, "optimizers": {name:
+    state_dict}, "rng": torch's CPU RNG state, "extra": extra}`` — tensors, numbers, strings and
+    containers only, so :func:`load_state` can read it with ``weights_only=True``.
+    """
+    modules = _check_named(modules, "modules")
+    optimizers = _check_named(optimizers or {}, "optimizers")
+    if not is_main_process():
+        return None
+    state = {
+        "format": STATE_FORMAT,
+        "step": int(step),
+        "modules": {
+            k: {n: t.detach().cpu() for n, t in unwrap(m).state_dict().items()}
+            for k, m in modules.items()
+        },
+        "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+        "rng": torch.get_rng_state(),
+        "extra": dict(extra or {}),
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def load_state(
+    path: str | os.PathLike,
+    *,
+    modules: Mapping[str, nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+    map_location: str | torch.device = "cpu",
+    restore_rng: bool = True,
+) -> tuple[int, dict]:
+    """Load a state written by :func:`save_state` into ``modules`` and ``optimizers`` (matched by
+    name); returns ``(step, extra)``.
+
+    Read with ``torch.load(weights_only=True)``. A missing file raises ``FileNotFoundError``; a
+    file that is not such a state, or lacks one of the names asked for, raises ``ValueError``
+    naming what is missing.
+    """
+    modules = _check_named(modules, "modules")
+    optimizers = _check_named(optimizers or {}, "optimizers")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: training state file is missing")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # corrupt file or pickled code: refuse, never execute
+        raise ValueError(f"{path}: not a readable training state ({exc})") from exc
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise ValueError(f"{path}: not a training state written by lib.train.save_state")
+    for kind, wanted in (("modules", modules), ("optimizers", optimizers)):
+        missing = sorted(set(wanted) - set(state[kind]))
+        if missing:
+            raise ValueError(f"{path}: the state has no {kind} named {missing}")
+    for name, module in modules.items():
+        unwrap(module).load_state_dict(state["modules"][name])
+    for name, optimizer in optimizers.items():
+        optimizer.load_state_dict(state["optimizers"][name])
+    if restore_rng:
+        torch.set_rng_state(state["rng"])
+    return int(state["step"]), dict(state["extra"])
+
+
+def run_steps(
+    step_fn: Callable[[int], Mapping[str, float] | None],
+    *,
+    steps: int,
+    start_step: int = 0,
+    desc: str | None = None,
+    checkpoint_every: int = 0,
+    on_checkpoint: Callable[[int], None] | None = None,
+    enabled: bool = True,
+) -> list[dict]:
+    """Run ``step_fn(step)`` for ``step = start_step … steps − 1``; returns the per-step history.
+
+    ``step_fn`` returns a dict of scalar losses (floats or 0-d tensors) or ``None``. The progress
+    bar (main process only, ≤ 1 refresh/s, hidden when ``enabled`` is false) shows their means
+    since the last refresh. ``on_checkpoint(done)`` is called with the number of steps done every
+    ``checkpoint_every`` steps (0: never in between) and once at the end. A non-finite loss stops
+    the run with a ``FloatingPointError`` that names the step and the loss.
+    """
+    steps = check_positive_int(steps, "steps")
+    if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step:
+        raise ValueError(f"start_step: expected an integer ≥ 0, got {start_step!r}")
+    if (
+        isinstance(checkpoint_every, bool)
+        or not isinstance(checkpoint_every, int)
+        or (checkpoint_every < 0)
+    ):
+        raise ValueError(f"checkpoint_every: expected an integer ≥ 0, got {checkpoint_every!r}")
+    history: list[dict] = []
+    window: dict[str, list[float]] = {}
+    with progress(total=steps, desc=desc, enabled=enabled, unit="step") as bar:
+        bar.update(min(start_step, steps))
+        for step in range(start_step, steps):
+            losses = {k: float(v) for k, v in (step_fn(step) or {}).items()}
+            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            if bad:
+                raise FloatingPointError(f"step {step}: loss {bad[0]} is {losses[bad[0]]}")
+            history.append(losses)
+            for k, v in losses.items():
+                window.setdefault(k, []).append(v)
+            done = step + 1
+            if bar.update(1) and window:  # tqdm returns True when it refreshed
+                bar.set_postfix(
+                    {k: f"{sum(v) / len(v):.3g}" for k, v in window.items()}, refresh=False
+                )
+                window.clear()
+            if on_checkpoint is not None and (
+                done == steps or (checkpoint_every and done % checkpoint_every == 0)
+            ):
+                on_checkpoint(done)
+    return history

@@ -1,0 +1,107 @@
+"""The training skeleton: resumable state, the step loop, DDP wrapping on one process."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+
+
+def _model_and_opt(seed=0):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    return model, torch.optim.Adam(model.parameters(), lr=0.1)
+
+
+def _step(model, opt, gen):
+    x = torch.randn(8, 3, generator=gen)
+    loss = (model(x) - x.sum(1, keepdim=True)).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return {"loss": loss}
+
+
+def test_resume_reproduces_an_uninterrupted_run(tmp_path):
+    model, opt = _model_and_opt()
+    gen = torch.Generator().manual_seed(1)
+    full = run_steps(lambda s: _step(model, opt, gen), steps=6, enabled=False)
+
+    model2, opt2 = _model_and_opt()
+    gen2 = torch.Generator().manual_seed(1)
+    path = tmp_path / "state.pt"
+
+    def checkpoint(done):
+        save_state(
+            path,
+            step=done,
+            modules={"net": model2},
+            optimizers={"opt": opt2},
+            extra={"gen": gen2.get_state().tolist()},
+        )
+
+    run_steps(
+        lambda s: _step(model2, opt2, gen2),
+        steps=3,
+        checkpoint_every=3,
+        on_checkpoint=checkpoint,
+        enabled=False,
+    )
+    model3, opt3 = _model_and_opt(seed=5)
+    step, extra = load_state(path, modules={"net": model3}, optimizers={"opt": opt3})
+    assert step == 3
+    gen3 = torch.Generator()
+    gen3.set_state(torch.tensor(extra["gen"], dtype=torch.uint8))
+    rest = run_steps(lambda s: _step(model3, opt3, gen3), steps=6, start_step=step, enabled=False)
+    assert [h["loss"] for h in rest] == [h["loss"] for h in full[3:]]
+    for a, b in zip(model.state_dict().values(), model3.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_checkpoint_schedule_and_history():
+    calls = []
+    history = run_steps(
+        lambda s: {"x": s}, steps=7, checkpoint_every=3, on_checkpoint=calls.append, enabled=False
+    )
+    assert calls == [3, 6, 7]
+    assert [h["x"] for h in history] == list(range(7))
+    assert run_steps(lambda s: None, steps=2, enabled=False) == [{}, {}]
+
+
+def test_non_finite_loss_stops_with_a_clear_error():
+    with pytest.raises(FloatingPointError, match="step 2: loss g is nan"):
+        run_steps(lambda s: {"g": math.nan if s == 2 else 1.0}, steps=5, enabled=False)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="steps"):
+        run_steps(lambda s: None, steps=0)
+    with pytest.raises(ValueError, match="start_step"):
+        run_steps(lambda s: None, steps=2, start_step=-1)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        run_steps(lambda s: None, steps=2, checkpoint_every=-1)
+    with pytest.raises(TypeError, match="modules"):
+        save_state("x.pt", step=0, modules=[nn.Linear(1, 1)])
+
+
+def test_load_state_refuses_missing_bad_and_foreign_files(tmp_path):
+    model, opt = _model_and_opt()
+    with pytest.raises(FileNotFoundError, match="missing"):
+        load_state(tmp_path / "none.pt", modules={"net": model})
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable training state"):
+        load_state(tmp_path / "junk.pt", modules={"net": model})
+    torch.save({"a": torch.zeros(1)}, tmp_path / "weights.pt")
+    with pytest.raises(ValueError, match="not a training state"):
+        load_state(tmp_path / "weights.pt", modules={"net": model})
+    save_state(tmp_path / "s.pt", step=1, modules={"net": model})
+    with pytest.raises(ValueError, match="no optimizers named"):
+        load_state(tmp_path / "s.pt", modules={"net": model}, optimizers={"opt": opt})
+
+
+def test_single_process_defaults():
+    assert init_distributed("cpu") == torch.device("cpu")
+    model = nn.Linear(2, 2)
+    assert wrap_ddp(model) is model and unwrap(model) is model
