@@ -2,15 +2,19 @@
 #   make course   build the environment, execute every notebook in place, print notebook -> wall time
 #   make test     build the environment, run the whole test suite (unit, notebook smoke + nbval, static)
 #   make lab      JupyterLab on the notebooks
+#   make test-browser  the widgets in JupyterLab and the classroom app, driven in Chromium
+#   make app      the report-card explorer as a standalone page for a class (Voila)
 #   make gpu-check the CUDA tests, on a machine with a GPU (GPU_PYTHON: a Python with torch+CUDA)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,peers
+EXTRAS ?= dev,peers,browser
 PYTEST_ARGS ?=
 
-.PHONY: course test lab lint venv clean gpu-check
+APP_PORT ?= 8866
+
+.PHONY: course test test-browser app lab lint venv clean gpu-check
 
 venv: $(STAMP)
 
@@ -29,12 +33,21 @@ course: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Chromium comes from apt-get (installed here when missing and run as root), never from the web.
+test-browser: $(STAMP)
+	@bash tests/browser/install_chromium.sh
+	$(PY) -m pytest --browser tests/browser -p no:cacheprovider $(PYTEST_ARGS)
+
+app: $(STAMP)
+	@echo "the report-card explorer: open http://127.0.0.1:$(APP_PORT)/ (Ctrl-C stops it)"
+	$(VENV)/bin/voila app/report_card.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
+
 GPU_PYTHON ?= $(PY)
 gpu-check:
 	$(GPU_PYTHON) -m pytest -m cuda -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(PY) -m ruff check lib tests notebooks
+	$(PY) -m ruff check lib tests notebooks app
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

@@ -1,4 +1,5 @@
-"""Shared test configuration: CUDA tests are skipped where there is no GPU."""
+"""Shared test configuration: CUDA tests are skipped where there is no GPU; browser tests run
+only with ``--browser``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ import torch
 
 CUDA = torch.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--browser",
+        action="store_true",
+        help="run the JupyterLab/Voila browser tests in tests/browser (needs Chromium)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):

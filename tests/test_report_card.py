@@ -434,3 +434,17 @@ def test_explorer_validates(panel):
         ReportCardExplorer(panel.evaluator, panel.source, extra={"blur": panel.source})
     with pytest.raises(TypeError, match="Evaluator"):
         ReportCardExplorer("evaluator", panel.source)
+
+
+def test_classroom_explorer_builds_the_app_from_scratch():
+    from lib.widgets.report_card import classroom_explorer
+
+    app = classroom_explorer(60, n_held_out=30, n_real_draws=2, device="cpu")
+    assert isinstance(app, ReportCardExplorer)
+    assert "DCGAN" in app.set_names and set(app.spread) >= {"fid", "kid", "is"}
+    assert app.results["set"] == "blur" and app.results["n"] == 60
+    assert math.isfinite(app.results["values"]["fid"])
+    with pytest.raises(ValueError, match="n_images"):
+        classroom_explorer(10)
+    with pytest.raises(ValueError, match="seed"):
+        classroom_explorer(60, seed=-1)
