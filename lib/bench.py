@@ -30,12 +30,14 @@ import torch
 import torch.nn.functional as F
 
 from lib._checks import check_choice, check_images, check_positive_int
-from lib.datasets.base import ImageSet, proportional_counts
+from lib.datasets.base import ImageSet, check_image_set, proportional_counts
 from lib.metrics.ssim import gaussian_window
 
 __all__ = [
     "DEGRADATIONS",
     "LEVELS",
+    "bench_set",
+    "bench_set_names",
     "bench_sets",
     "collapse_within_class",
     "degradation_series",
@@ -124,13 +126,7 @@ def _check_seed(seed) -> int:
 
 
 def _check_set(real, name: str = "real") -> ImageSet:
-    if not isinstance(real, ImageSet):
-        raise TypeError(
-            f"{name}: expected a lib.datasets.ImageSet, got {type(real).__name__}; wrap a "
-            "tensor as ImageSet(images, labels)"
-        )
-    check_images(real.images, f"{name}.images")
-    return real
+    return check_image_set(real, name)
 
 
 def _labels_and_classes(real: ImageSet, what: str) -> tuple[torch.Tensor, int]:
@@ -508,6 +504,65 @@ def memorise(real: ImageSet, n: int | None = None, *, seed: int = 0) -> ImageSet
     return collapse_within_class(real, 1, n, seed=seed)
 
 
+def bench_set_names(num_classes: int | None = 10, *, with_mix: bool = True) -> tuple[str, ...]:
+    """The keys :func:`bench_sets` returns for a set with ``num_classes`` classes (``None``: an
+    unlabelled set, degradations only; ``"mix"`` only ``with_mix``)."""
+    kinds = tuple(k for k in DEGRADATIONS if with_mix or k != "mix")
+    if num_classes is None:
+        return kinds
+    num_classes = check_positive_int(num_classes, "num_classes")
+    dropped = num_classes // 2
+    drop = (f"drop {dropped} of {num_classes} modes",) if dropped else ()
+    return (*kinds, *drop, "2 per class", "memorised (1 per class)")
+
+
+def bench_set(
+    real: ImageSet,
+    name: str,
+    level: int = 2,
+    *,
+    other: ImageSet | torch.Tensor | None = None,
+    seed: int = 0,
+) -> ImageSet:
+    """One set of the bench by its name: ``bench_sets(real, other=other, level=level,
+    seed=seed)[name]``, without making the others.
+
+    A degradation (``"noise"``, ``"blur"``, …, ``"mix"``) at ``level`` 0..4 keeps the labels
+    (``"mix"`` drops them and needs ``other``, an ImageSet or an N×C×H×W tensor); the three sets
+    that lose diversity (``"drop k of C modes"``, ``"2 per class"``, ``"memorised (1 per
+    class)"``) need labels and do not depend on ``level``.
+    """
+    real = _check_set(real)
+    level = _check_level(level)
+    seed = _check_seed(seed)
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a bench set name, got {type(name).__name__}")
+    if name in DEGRADATIONS:
+        s = LEVELS[name][level]
+        info = {"source": real.name, "kind": name, "level": level, "strength": s, "seed": seed}
+        other_images = None
+        if name == "mix":
+            if other is None:
+                raise ValueError("other: the 'mix' set needs images of another data set")
+            if isinstance(other, ImageSet):
+                other_images, info["other"] = _check_set(other, "other").images, other.name
+            else:
+                other_images = check_images(other, "other")
+        images = degrade(real.images, name, level, seed=seed, other=other_images)
+        labels = None if name == "mix" else real.labels
+        description = f"{real.name} + {_DESCRIPTIONS[name].format(s)}"
+        return ImageSet(images, labels, real.class_names, description, info)
+    if real.labels is None:
+        raise ValueError(f"name: {name!r} needs a real set with labels")
+    _, num_classes = _labels_and_classes(real, f"the {name!r} set")
+    check_choice(name, "name", bench_set_names(num_classes))
+    if name == "2 per class":
+        return collapse_within_class(real, 2, seed=seed)
+    if name == "memorised (1 per class)":
+        return memorise(real, seed=seed)
+    return drop_modes(real, num_classes - num_classes // 2, seed=seed)
+
+
 def bench_sets(
     real: ImageSet,
     *,
@@ -516,7 +571,7 @@ def bench_sets(
     seed: int = 0,
 ) -> dict[str, ImageSet]:
     """The bench for a report table: named "generators" made from ``real``, each ``len(real)``
-    images.
+    images (:func:`bench_set` for each of :func:`bench_set_names`).
 
     Keys, in order: each of :data:`DEGRADATIONS` at ``level`` (``"noise"``, ``"blur"``,
     ``"swirl"``, ``"rectangles"``, ``"salt_pepper"``, and ``"mix"`` only when ``other`` is
@@ -529,31 +584,10 @@ def bench_sets(
     set's classes); their ``info`` holds kind, level, strength and seed.
     """
     real = _check_set(real)
-    level = _check_level(level)
-    seed = _check_seed(seed)
     if other is not None:
         other = _check_set(other, "other")
-    out: dict[str, ImageSet] = {}
-    for kind in DEGRADATIONS:
-        if kind == "mix" and other is None:
-            continue
-        s = LEVELS[kind][level]
-        images = degrade(
-            real.images, kind, level, seed=seed, other=None if other is None else other.images
-        )
-        info = {"source": real.name, "kind": kind, "level": level, "strength": s, "seed": seed}
-        if kind == "mix":
-            info["other"] = other.name
-        labels = None if kind == "mix" else real.labels
-        name = f"{real.name} + {_DESCRIPTIONS[kind].format(s)}"
-        out[kind] = ImageSet(images, labels, real.class_names, name, info)
+    num_classes = None
     if real.labels is not None:
         _, num_classes = _labels_and_classes(real, "bench_sets")
-        dropped = num_classes // 2
-        if dropped:
-            out[f"drop {dropped} of {num_classes} modes"] = drop_modes(
-                real, num_classes - dropped, seed=seed
-            )
-        out["2 per class"] = collapse_within_class(real, 2, seed=seed)
-        out["memorised (1 per class)"] = memorise(real, seed=seed)
-    return out
+    names = bench_set_names(num_classes, with_mix=other is not None)
+    return {name: bench_set(real, name, level, other=other, seed=seed) for name in names}

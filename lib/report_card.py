@@ -42,8 +42,10 @@ import torch
 import torch.nn.functional as F
 
 from lib import bench
-from lib._checks import check_choice, check_images, check_positive_int
+from lib._checks import check_choice, check_positive_int
+from lib.bench import bench_set, bench_set_names
 from lib.datasets import ImageSet
+from lib.datasets.base import check_image_set
 from lib.device import resolve_device
 from lib.features import FeatureExtractor
 from lib.features import get as get_network
@@ -303,13 +305,7 @@ def _check_seed(seed) -> int:
 
 
 def _check_set(value, name: str) -> ImageSet:
-    if not isinstance(value, ImageSet):
-        raise TypeError(
-            f"{name}: expected a lib.datasets.ImageSet, got {type(value).__name__}; wrap a "
-            "tensor as ImageSet(images, labels)"
-        )
-    check_images(value.images, f"{name}.images")
-    return value
+    return check_image_set(value, name)
 
 
 def _check_labels(s: ImageSet, num_classes: int, name: str) -> torch.Tensor | None:
@@ -324,65 +320,6 @@ def _check_labels(s: ImageSet, num_classes: int, name: str) -> torch.Tensor | No
             f"got {int(labels.min())}..{int(labels.max())}"
         )
     return labels.long()
-
-
-# ------------------------------------------------------------------------------ the bench
-def bench_set_names(num_classes: int = 10, *, with_mix: bool = True) -> tuple[str, ...]:
-    """The keys :func:`lib.bench.bench_sets` returns for a labelled set of ``num_classes``
-    classes (``"mix"`` only ``with_mix``)."""
-    num_classes = check_positive_int(num_classes, "num_classes", minimum=2)
-    kinds = tuple(k for k in bench.DEGRADATIONS if with_mix or k != "mix")
-    dropped = num_classes // 2
-    return (
-        *kinds,
-        f"drop {dropped} of {num_classes} modes",
-        "2 per class",
-        "memorised (1 per class)",
-    )
-
-
-def bench_set(
-    source: ImageSet,
-    name: str,
-    level: int = 2,
-    *,
-    other: ImageSet | torch.Tensor | None = None,
-    seed: int = 0,
-) -> ImageSet:
-    """One set of the bench by its name: ``lib.bench.bench_sets(source, other=other,
-    level=level, seed=seed)[name]``, without making the others.
-
-    A degradation (``"noise"``, ``"blur"``, …, ``"mix"``) at ``level`` 0..4 keeps the labels
-    (``"mix"`` drops them: some images are not of the source's classes); the three sets that
-    lose diversity (``"drop k of C modes"``, ``"2 per class"``, ``"memorised (1 per class)"``)
-    do not depend on ``level``.
-    """
-    source = _check_set(source, "source")
-    seed = _check_seed(seed)
-    if not isinstance(name, str):
-        raise TypeError(f"name: expected a bench set name, got {type(name).__name__}")
-    if name in bench.DEGRADATIONS:
-        s = bench.strength(name, level)
-        if name == "mix":
-            if other is None:
-                raise ValueError("other: the 'mix' set needs images of another data set")
-            other_images = other.images if isinstance(other, ImageSet) else other
-        else:
-            other_images = None
-        images = bench.degrade(source.images, name, level, seed=seed, other=other_images)
-        info = {"source": source.name, "kind": name, "level": level, "strength": s, "seed": seed}
-        labels = None if name == "mix" else source.labels
-        return ImageSet(images, labels, source.class_names, f"{source.name} {name} {s:g}", info)
-    if source.labels is None:
-        raise ValueError(f"name: {name!r} needs a source set with labels")
-    num_classes = max(source.num_classes, int(source.labels.max()) + 1)
-    names = bench_set_names(num_classes)
-    check_choice(name, "name", names)
-    if name == "2 per class":
-        return bench.collapse_within_class(source, 2, seed=seed)
-    if name == "memorised (1 per class)":
-        return bench.memorise(source, seed=seed)
-    return bench.drop_modes(source, num_classes - num_classes // 2, seed=seed)
 
 
 def fgsm(network: FeatureExtractor, image_set: ImageSet, epsilon: float = 2 / 255) -> ImageSet:

@@ -108,7 +108,7 @@ def test_bench_set_validates():
         rc.bench_set(source, "fog")
     with pytest.raises(ValueError, match="'mix' set needs images of another data set"):
         rc.bench_set(source, "mix")
-    with pytest.raises(ValueError, match="needs a source set with labels"):
+    with pytest.raises(ValueError, match="needs a real set with labels"):
         rc.bench_set(ImageSet(source.images), "2 per class")
     with pytest.raises(TypeError, match="ImageSet"):
         rc.bench_set(source.images, "blur")

@@ -83,3 +83,17 @@ class ImageSet:
         n, c, h, w = self.images.shape
         labels = f", {self.num_classes} classes" if self.labels is not None else ""
         return f"ImageSet({self.name!r}: {n} images, {c}×{h}×{w}{labels}, {self.images.device})"
+
+
+def check_image_set(value, name: str = "images") -> ImageSet:
+    """``value`` when it is an :class:`ImageSet` of valid images (float N×C×H×W in [0, 1]);
+    a ``TypeError`` that says how to wrap a tensor otherwise."""
+    from lib._checks import check_images
+
+    if not isinstance(value, ImageSet):
+        raise TypeError(
+            f"{name}: expected a lib.datasets.ImageSet, got {type(value).__name__}; wrap a "
+            "tensor as ImageSet(images, labels)"
+        )
+    check_images(value.images, f"{name}.images")
+    return value
