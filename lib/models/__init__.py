@@ -10,11 +10,27 @@ them.
 of keypoints that tolerates missing joints (:func:`smooth_keypoints`) and the global pose
 normalisation between two subjects (:func:`fit_pose_normalisation`, :func:`normalise_poses`).
 
+``lib.models.dance``: Everybody Dance Now on the dancing puppet — :class:`DanceModel` (a
+pix2pixHD generator with temporal smoothing, a pair discriminator and a face residual GAN),
+:func:`load_dance_model`, :func:`transfer` (the whole motion-transfer pipeline), the keypoint
+regressor for the pose distance (:func:`load_keypoint_regressor`), :func:`crop_ssim`,
+:func:`pose_distance`, :func:`frame_jitter`. ``python -m lib.train.dance`` retrains them.
+
 ``lib.models.pix2pixhd``: the blocks the Part II models share — :class:`GlobalGenerator`,
 :class:`ResidualBlock`, :class:`PatchDiscriminator`, :class:`MultiscaleDiscriminator`,
 :func:`lsgan_loss`, :func:`feature_matching_loss`.
 """
 
+from lib.models.dance import (
+    DanceConfig,
+    DanceModel,
+    crop_ssim,
+    frame_jitter,
+    load_dance_model,
+    load_keypoint_regressor,
+    pose_distance,
+    transfer,
+)
 from lib.models.dance_pose import (
     PoseNormalisation,
     fit_pose_normalisation,
@@ -38,6 +54,14 @@ from lib.models.pix2pixhd import (
 )
 
 __all__ = [
+    "DanceConfig",
+    "DanceModel",
+    "crop_ssim",
+    "frame_jitter",
+    "load_dance_model",
+    "load_keypoint_regressor",
+    "pose_distance",
+    "transfer",
     "PoseNormalisation",
     "fit_pose_normalisation",
     "normalise_poses",
