@@ -51,7 +51,7 @@ from lib.datasets.puppet import JOINTS, render_pose
 from lib.metrics.ssim import ssim as _ssim
 from lib.models.pix2pixhd import GlobalGenerator, MultiscaleDiscriminator, PatchDiscriminator
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import read_manifest, read_weights
+from lib.train.checkpoints import load_committed
 
 DANCE_DIR = DATA_DIR / "dance"
 RETRAIN = "python -m lib.train.dance --variant {variant}"
@@ -588,20 +588,9 @@ def transfer(
 
 
 # ---------------------------------------------------------------------------------- checkpoints
-def _manifest_entry(key: str, folder: Path, variant: str) -> dict:
-    how = f"retrain with `{RETRAIN.format(variant=variant)}`"
-    manifest = read_manifest(folder, how_to_fix=how)
-    if key not in manifest:
-        raise FileNotFoundError(
-            f"{folder / 'manifest.json'} has no entry {key!r} (it has {sorted(manifest)}); {how}"
-        )
-    return manifest[key]
-
-
-def _load_state(folder: Path, entry: dict, variant: str) -> dict:
+def _load(folder: Path, key: str, variant: str) -> tuple[dict, dict]:
     how = f"restore it from the repository or retrain with `{RETRAIN.format(variant=variant)}`"
-    state = read_weights(folder / entry["file"], sha256=entry["sha256"], how_to_fix=how)
-    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    return load_committed(folder, key, how_to_fix=how)
 
 
 def load_dance_model(
@@ -612,9 +601,9 @@ def load_dance_model(
     CPU. ``model.info`` is its manifest entry (recipe, losses, wall time)."""
     check_choice(variant, "variant", VARIANTS)
     folder = DANCE_DIR if folder is None else Path(folder)
-    entry = _manifest_entry(variant, folder, variant)
+    entry, state = _load(folder, variant, variant)
     model = DanceModel(DanceConfig(**entry["config"]))
-    model.load_state_dict(_load_state(folder, entry, variant))
+    model.load_state_dict(state)
     model.info = dict(entry)
     model.source = f"{entry['file']} (sha256 {entry['sha256'][:12]}…)"
     return model.eval()
@@ -624,9 +613,9 @@ def load_keypoint_regressor(*, folder: str | os.PathLike | None = None) -> Keypo
     """The committed :class:`KeypointRegressor` (eval mode, CPU); ``.info`` is its manifest entry
     (training recipe and its error on held-out renders)."""
     folder = DANCE_DIR if folder is None else Path(folder)
-    entry = _manifest_entry("keypoints", folder, "keypoints")
+    entry, state = _load(folder, "keypoints", "keypoints")
     net = KeypointRegressor(**entry["config"])
-    net.load_state_dict(_load_state(folder, entry, "keypoints"))
+    net.load_state_dict(state)
     net.info = dict(entry)
     return net.eval()
 

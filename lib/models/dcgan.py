@@ -42,7 +42,7 @@ from lib._checks import check_choice, check_positive_int
 from lib.datasets import DIGIT_CLASSES, SHAPE_CLASSES, ImageSet
 from lib.device import resolve_device
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import read_manifest, read_weights
+from lib.train.checkpoints import manifest_entry, read_weights
 
 GAN_DIR = DATA_DIR / "gan"
 DATASETS = {"shapes": (3, SHAPE_CLASSES), "digits": (1, DIGIT_CLASSES)}
@@ -306,13 +306,7 @@ def generate(
 def _entry(dataset: str, folder: Path) -> dict:
     check_choice(dataset, "dataset", tuple(DATASETS))
     how = f"retrain with `{RETRAIN.format(dataset=dataset)}`"
-    manifest = read_manifest(folder, how_to_fix=how)
-    if dataset not in manifest:
-        raise FileNotFoundError(
-            f"{folder / 'manifest.json'} has no checkpoints of {dataset!r} (it has "
-            f"{sorted(manifest) or 'none'}); {how}"
-        )
-    return manifest[dataset]
+    return manifest_entry(folder, dataset, how_to_fix=how)
 
 
 def checkpoint_steps(

@@ -6,7 +6,8 @@ progress bars               :func:`progress` (``tqdm.auto``, at most one refresh
                             rank 0 only)
 checkpoints                 :func:`write_weights`, :func:`read_weights` (sha256-checked,
                             ``weights_only``), :func:`read_manifest`, :func:`update_manifest`,
-                            :func:`half_precision`
+                            :func:`half_precision`, :func:`manifest_entry`,
+                            :func:`load_committed` (a committed model's entry and weights)
 torch.distributed           :func:`rank`, :func:`world_size`, :func:`is_main_process`,
                             :func:`barrier` (single-process defaults when not distributed)
 a run's skeleton            :func:`init_distributed` (device; joins torchrun's process group),
@@ -18,6 +19,8 @@ a run's skeleton            :func:`init_distributed` (device; joins torchrun's p
 from lib.train.checkpoints import (
     MANIFEST,
     half_precision,
+    load_committed,
+    manifest_entry,
     read_manifest,
     read_weights,
     update_manifest,
@@ -40,6 +43,8 @@ __all__ = [
     "barrier",
     "deterministic_algorithms",
     "half_precision",
+    "load_committed",
+    "manifest_entry",
     "init_distributed",
     "load_state",
     "run_steps",

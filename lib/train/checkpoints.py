@@ -88,6 +88,32 @@ def read_manifest(folder: str | os.PathLike, *, how_to_fix: str = "") -> dict:
     return manifest
 
 
+def manifest_entry(folder: str | os.PathLike, key: str, *, how_to_fix: str = "") -> dict:
+    """``manifest[key]`` of the folder's ``manifest.json``; ``FileNotFoundError`` naming the keys
+    it has (and ``how_to_fix``) when there is no such entry."""
+    manifest = read_manifest(folder, how_to_fix=how_to_fix)
+    if key not in manifest:
+        hint = f"; {how_to_fix}" if how_to_fix else ""
+        raise FileNotFoundError(
+            f"{Path(folder) / MANIFEST} has no entry {key!r} (it has "
+            f"{sorted(manifest) or 'none'}){hint}"
+        )
+    return manifest[key]
+
+
+def load_committed(
+    folder: str | os.PathLike, key: str, *, how_to_fix: str = ""
+) -> tuple[dict, dict[str, torch.Tensor]]:
+    """A committed model: its manifest entry ``key`` and the weights file the entry names
+    (``entry["file"]``, checked against ``entry["sha256"]``), floating tensors as float32 (the
+    files store float16)."""
+    entry = manifest_entry(folder, key, how_to_fix=how_to_fix)
+    state = read_weights(
+        Path(folder) / entry["file"], sha256=entry["sha256"], how_to_fix=how_to_fix
+    )
+    return entry, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def update_manifest(folder: str | os.PathLike, key: str, entry: dict) -> Path:
     """Set ``manifest[key] = entry`` in the folder's ``manifest.json`` (created when missing),
     keeping the other keys, and rewrite it atomically with sorted top-level keys."""
