@@ -15,6 +15,9 @@ def test_ruff_is_clean():
     if ruff is None:
         pytest.skip("ruff is not installed (it comes with the dev extra)")
     result = subprocess.run(
-        [ruff, "check", "lib", "tests", "notebooks", "app"], cwd=ROOT, capture_output=True, text=True
+        [ruff, "check", "lib", "tests", "notebooks", "app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]

@@ -10,6 +10,11 @@ them.
 of keypoints that tolerates missing joints (:func:`smooth_keypoints`) and the global pose
 normalisation between two subjects (:func:`fit_pose_normalisation`, :func:`normalise_poses`).
 
+``lib.models.cartoongan``: CartoonGAN — :class:`CartoonGenerator`, :class:`CartoonDiscriminator`,
+:func:`load_cartoongan` (the committed variants), :func:`cartoonize`; ``lib.models.style_transfer``:
+Gatys et al.'s neural style transfer (:func:`neural_style_transfer`, :func:`gram_matrix`), the
+baseline. ``python -m lib.train.cartoongan`` retrains them.
+
 ``lib.models.dance``: Everybody Dance Now on the dancing puppet — :class:`DanceModel` (a
 pix2pixHD generator with temporal smoothing, a pair discriminator and a face residual GAN),
 :func:`load_dance_model`, :func:`transfer` (the whole motion-transfer pipeline), the keypoint
@@ -21,6 +26,12 @@ regressor for the pose distance (:func:`load_keypoint_regressor`), :func:`crop_s
 :func:`lsgan_loss`, :func:`feature_matching_loss`.
 """
 
+from lib.models.cartoongan import (
+    CartoonDiscriminator,
+    CartoonGenerator,
+    cartoonize,
+    load_cartoongan,
+)
 from lib.models.dance import (
     DanceConfig,
     DanceModel,
@@ -52,8 +63,15 @@ from lib.models.pix2pixhd import (
     feature_matching_loss,
     lsgan_loss,
 )
+from lib.models.style_transfer import gram_matrix, neural_style_transfer
 
 __all__ = [
+    "CartoonDiscriminator",
+    "CartoonGenerator",
+    "cartoonize",
+    "gram_matrix",
+    "load_cartoongan",
+    "neural_style_transfer",
     "DanceConfig",
     "DanceModel",
     "crop_ssim",

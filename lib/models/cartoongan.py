@@ -1,0 +1,548 @@
+"""CartoonGAN (Chen, Lai & Liu, CVPR 2018): photo → cartoon from unpaired sets.
+
+Generator ``G`` (§3.1, Fig. 2; REFERENCE §B), images in [0, 1] outside, [−1, 1] inside::
+
+    7×7 conv (reflect pad) w → IN → ReLU                                 flat block
+    2 × [3×3 conv stride 2 → 3×3 conv → IN → ReLU]   w → 2w → 4w, H → H/4  down blocks
+    B × residual block at 4w (reflect-padded conv-IN-ReLU-conv-IN + skip)
+    2 × [3×3 transposed conv stride 1/2 → 3×3 conv → IN → ReLU]  4w → 2w → w  up blocks
+    7×7 conv → 3, tanh
+
+The paper has w = 64 and B = 8 (the course trains w = 16, B = 4 at 64² on a CPU).
+
+Discriminator ``D`` (§3.1): a small 3×3 conv net whose output is a *patch score map* at 1/4
+resolution, one real/fake score per overlapping patch, so it needs far fewer parameters than a
+network that scores the whole image::
+
+    3×3 conv w → LReLU(0.2)
+    2 × [3×3 conv stride 2 (k → k) → LReLU → 3×3 conv (k → 2k) → IN → LReLU]   w → 4w
+    3×3 conv 4w → 4w → IN → LReLU → 3×3 conv → 1                 (paper: w = 32)
+
+Losses (§3.2), LSGAN as in the authors' code:
+
+    L_D   = E_c[(D(c) − 1)²] + E_e[D(e)²] + E_p[D(G(p))²]
+            (c: cartoons, e: edge-smoothed cartoons, p: photos)
+    L_G   = E_p[(D(G(p)) − 1)²] + ω · L_con,     ω = 10
+    L_con = ‖φ(G(p)) − φ(p)‖₁  (mean over the feature map; φ = VGG19 conv4_4 before its ReLU, or
+            offline the course network's ``stage1_pre`` + ``stage3_pre``, see :func:`content_net`)
+
+ω = 10 balances the paper's VGG19 features; the size of L_con depends on the feature network, so
+the course's training recipe uses ω = 3 with its own network (see :mod:`lib.train.cartoongan`).
+
+Training (§3.3): an *initialisation phase* with L_con alone (G learns to reconstruct the photo),
+then adversarial training. For video, :func:`temporal_loss` adds a flicker penalty
+‖m ⊙ (G(f_t) − warp(G(f_{t−1}), F_t))‖₁ with the known backward flow F_t and the mask m of
+pixels visible in both frames; :func:`warping_error` measures flicker the same way.
+
+Trained generators (the full model, its ablations and the temporal fine-tune) are committed as
+float16 state dicts in ``data/cartoongan`` with a manifest; :func:`load_cartoongan` checks their
+sha256 and loads them with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from lib._checks import as_tensor, check_choice, check_images, check_positive_int
+from lib.features.perceptual import PerceptualNet, perceptual_loss, perceptual_net
+from lib.models.pix2pixhd import NORMS, ResidualBlock, norm_layer
+from lib.paths import DATA_DIR
+from lib.train.checkpoints import load_committed
+from lib.video import warp
+
+__all__ = [
+    "CARTOONGAN_DIR",
+    "CONTENT_LAYERS",
+    "OMEGA",
+    "RETRAIN",
+    "VARIANTS",
+    "CartoonDiscriminator",
+    "CartoonGenerator",
+    "FullImageDiscriminator",
+    "cartoonize",
+    "checkerboard_score",
+    "content_loss",
+    "content_net",
+    "discriminator_loss",
+    "generator_adversarial_loss",
+    "load_cartoongan",
+    "network_view",
+    "output_diversity",
+    "parameter_count",
+    "temporal_loss",
+    "training_diagnostics",
+    "warping_error",
+]
+
+CARTOONGAN_DIR = DATA_DIR / "cartoongan"
+OMEGA = 10.0  # the paper's content weight ω
+#: φ of the content loss: VGG19 conv4_4 before its ReLU (the paper), or, offline, the course
+#: network's pre-ReLU maps of stages 1 and 3 (stage 3 is the conv4_4 analogue, 1/4 of the input
+#: resolution; stage 1 adds the low-level structure that a network trained on flat shapes keeps
+#: poorly at stage 3 alone — with stage 3 only, the initialisation phase does not reconstruct).
+CONTENT_LAYERS = {"vgg19": ["conv4_4"], "course": ["stage1_pre", "stage3_pre"]}
+RETRAIN = "python -m lib.train.cartoongan --variant {variant} --preset course --out data/cartoongan"
+
+#: The committed generators: name → (the training run that makes it, what it shows).
+VARIANTS: dict[str, str] = {
+    "full": "the paper's recipe: init phase, then L_adv (3 terms) + ω·L1 content (ω = 3)",
+    "init_only": "after the initialisation phase only (content loss alone: reconstruction)",
+    "no_smooth": "no edge-smoothed negatives in L_D (two-term adversarial loss)",
+    "no_content": "no content loss in the adversarial phase (ω = 0)",
+    "l2_content": "L2 instead of L1 content loss (both phases)",
+    "no_init": "no initialisation phase (adversarial training from random weights)",
+    "temporal": "the full model fine-tuned on street clips with the temporal loss",
+    "temporal_control": "the full model fine-tuned on the same clips without the temporal loss",
+}
+#: The training run that writes each variant (``--variant`` of :mod:`lib.train.cartoongan`).
+VARIANT_RUN = {
+    "full": "full",
+    "init_only": "full",
+    "temporal": "full",
+    "temporal_control": "full",
+    "no_smooth": "no_smooth",
+    "no_content": "no_content",
+    "l2_content": "l2_content",
+    "no_init": "no_init",
+}
+
+
+def _check_width(value, name: str) -> int:
+    return check_positive_int(value, name)
+
+
+def parameter_count(module: nn.Module) -> int:
+    """The number of trainable parameters of ``module``."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def _check_batch(x, name: str, module: str) -> torch.Tensor:
+    x = as_tensor(x, name)
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError(f"{name}: {module} expects N×3×H×W images, got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected float images in [0, 1], got dtype {x.dtype}")
+    if x.shape[-2] % 4 or x.shape[-1] % 4:
+        raise ValueError(
+            f"{name}: {module} halves the image twice, so H and W must be multiples of 4, got "
+            f"{x.shape[-2]}×{x.shape[-1]}"
+        )
+    return x
+
+
+class CartoonGenerator(nn.Module):
+    """CartoonGAN's generator: N×3×H×W images in [0, 1] → cartoonised images in [0, 1].
+
+    Args:
+        width: channels of the flat block (paper 64); the down blocks double it twice.
+        blocks: residual blocks at 4·width channels (paper 8).
+        norm: ``"instance"`` (the paper), ``"batch"`` or ``"none"``.
+
+    H and W must be multiples of 4. :meth:`config` gives the arguments that rebuild it.
+    """
+
+    def __init__(self, width: int = 64, blocks: int = 8, norm: str = "instance") -> None:
+        super().__init__()
+        self.width = _check_width(width, "width")
+        self.blocks = check_positive_int(blocks, "blocks", minimum=0)
+        self.norm = check_choice(norm, "norm", NORMS)
+        w = self.width
+        self.flat = nn.Sequential(
+            nn.ReflectionPad2d(3), nn.Conv2d(3, w, 7), norm_layer(norm, w), nn.ReLU(True)
+        )
+        self.down = nn.Sequential(*self._down(w, 2 * w, norm), *self._down(2 * w, 4 * w, norm))
+        self.residual = nn.Sequential(*(ResidualBlock(4 * w, norm=norm) for _ in range(blocks)))
+        self.up = nn.Sequential(*self._up(4 * w, 2 * w, norm), *self._up(2 * w, w, norm))
+        self.to_image = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(w, 3, 7), nn.Tanh())
+
+    @staticmethod
+    def _down(a: int, b: int, norm: str) -> list[nn.Module]:
+        return [
+            nn.Conv2d(a, b, 3, stride=2, padding=1),
+            nn.Conv2d(b, b, 3, padding=1),
+            norm_layer(norm, b),
+            nn.ReLU(True),
+        ]
+
+    @staticmethod
+    def _up(a: int, b: int, norm: str) -> list[nn.Module]:
+        return [
+            nn.ConvTranspose2d(a, b, 3, stride=2, padding=1, output_padding=1),
+            nn.Conv2d(b, b, 3, padding=1),
+            norm_layer(norm, b),
+            nn.ReLU(True),
+        ]
+
+    def config(self) -> dict:
+        return {"width": self.width, "blocks": self.blocks, "norm": self.norm}
+
+    def forward(self, photos: torch.Tensor) -> torch.Tensor:
+        x = _check_batch(photos, "photos", "CartoonGenerator")
+        h = self.up(self.residual(self.down(self.flat(x * 2 - 1))))
+        return (self.to_image(h) + 1) / 2
+
+    def extra_repr(self) -> str:
+        return f"width={self.width}, blocks={self.blocks}, norm={self.norm!r}"
+
+
+class CartoonDiscriminator(nn.Module):
+    """CartoonGAN's patch discriminator: N×3×H×W images in [0, 1] → N×1×H/4×W/4 scores
+    (higher = more like a real cartoon). Through its convolutions each score sees a patch of the
+    image (:meth:`receptive_field` pixels on a side), not the whole image; only instance
+    normalisation adds per-image feature means and variances.
+
+    Args:
+        width: channels of the first conv (paper 32); the two down blocks go to 4·width.
+    """
+
+    def __init__(self, width: int = 32) -> None:
+        super().__init__()
+        self.width = _check_width(width, "width")
+        w = self.width
+        lrelu = nn.LeakyReLU(0.2, True)
+        self.body = nn.Sequential(
+            nn.Conv2d(3, w, 3, padding=1),
+            lrelu,
+            nn.Conv2d(w, w, 3, stride=2, padding=1),
+            lrelu,
+            nn.Conv2d(w, 2 * w, 3, padding=1),
+            nn.InstanceNorm2d(2 * w),
+            lrelu,
+            nn.Conv2d(2 * w, 2 * w, 3, stride=2, padding=1),
+            lrelu,
+            nn.Conv2d(2 * w, 4 * w, 3, padding=1),
+            nn.InstanceNorm2d(4 * w),
+            lrelu,
+            nn.Conv2d(4 * w, 4 * w, 3, padding=1),
+            nn.InstanceNorm2d(4 * w),
+            lrelu,
+        )
+        self.score = nn.Conv2d(4 * w, 1, 3, padding=1)
+
+    def config(self) -> dict:
+        return {"width": self.width}
+
+    @staticmethod
+    def receptive_field() -> int:
+        """Side in pixels of the patch that one output score depends on (7 stride-adjusted 3×3
+        convolutions: 1 + 2·(1 + 1 + 2 + 2 + 4 + 4 + 4) = 37)."""
+        size, jump = 1, 1
+        for stride in (1, 2, 1, 2, 1, 1, 1):
+            size += 2 * jump
+            jump *= stride
+        return size
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = _check_batch(images, "images", "CartoonDiscriminator")
+        return self.score(self.body(x * 2 - 1))
+
+
+class FullImageDiscriminator(nn.Module):
+    """For comparison only: the same conv body with a dense layer over the whole H/4×W/4 map,
+    one score per image, as a non-patch discriminator would have. Its parameter count grows
+    with the image size (the dense layer has 4·width·H·W/16 weights)."""
+
+    def __init__(self, size: int, width: int = 32) -> None:
+        super().__init__()
+        size = check_positive_int(size, "size", minimum=4)
+        if size % 4:
+            raise ValueError(f"size: must be a multiple of 4, got {size}")
+        self.patch = CartoonDiscriminator(width)
+        self.dense = nn.Linear(4 * width * (size // 4) ** 2, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = _check_batch(images, "images", "FullImageDiscriminator")
+        return self.dense(self.patch.body(x * 2 - 1).flatten(1))
+
+
+# ---------------------------------------------------------------------------------- losses
+def _check_scores(scores, name: str) -> torch.Tensor:
+    scores = as_tensor(scores, name)
+    if not scores.is_floating_point() or scores.numel() == 0:
+        raise ValueError(f"{name}: expected a non-empty float tensor of D scores")
+    return scores
+
+
+def discriminator_loss(
+    d_cartoon: torch.Tensor,
+    d_smooth: torch.Tensor | None,
+    d_generated: torch.Tensor,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """CartoonGAN's adversarial loss for D, least squares (the authors' code):
+
+        L_D = mean (D(c) − 1)² + mean D(e)² + mean D(G(p))²
+
+    Cartoons c are the positives; edge-smoothed cartoons e and generated images G(p) the
+    negatives. ``d_smooth=None`` drops the middle term (the "no edge-smoothed negatives"
+    ablation). Pass ``D(G(p).detach())`` so that D's step does not update G. Returns the loss
+    and its terms as floats."""
+    d_cartoon = _check_scores(d_cartoon, "d_cartoon")
+    d_generated = _check_scores(d_generated, "d_generated")
+    real = (d_cartoon - 1).square().mean()
+    fake = d_generated.square().mean()
+    terms = {"d_cartoon": float(real.detach()), "d_generated": float(fake.detach())}
+    total = real + fake
+    if d_smooth is not None:
+        smooth = _check_scores(d_smooth, "d_smooth").square().mean()
+        terms["d_smooth"] = float(smooth.detach())
+        total = total + smooth
+    return total, terms
+
+
+def generator_adversarial_loss(d_generated: torch.Tensor) -> torch.Tensor:
+    """The generator's least-squares adversarial loss, mean (D(G(p)) − 1)²: G wants its images
+    scored as real cartoons."""
+    return (_check_scores(d_generated, "d_generated") - 1).square().mean()
+
+
+def content_net(backend: str = "auto", device: str | torch.device | None = "auto") -> PerceptualNet:
+    """φ of the content loss: VGG19 conv4_4 (pre-ReLU) when its weights file is on disk, else the
+    course network's ``stage1_pre`` and ``stage3_pre`` (see :data:`CONTENT_LAYERS`);
+    ``net.describe()`` says which. ``backend="course"`` chooses the course network on purpose
+    (no warning)."""
+    return perceptual_net(CONTENT_LAYERS, backend=backend, device=device)
+
+
+def content_loss(
+    net: PerceptualNet,
+    generated: torch.Tensor,
+    photos: torch.Tensor,
+    *,
+    omega: float = OMEGA,
+    distance: str = "l1",
+) -> torch.Tensor:
+    """ω · ‖φ(G(p)) − φ(p)‖ (mean absolute difference over the feature map for ``"l1"``, the
+    paper's choice; mean squared difference for ``"l2"``), φ = the net's layer(s). The photo
+    side is detached (it is the target). ω = 10 in the paper."""
+    if not isinstance(omega, int | float) or isinstance(omega, bool) or not math.isfinite(omega):
+        raise TypeError(f"omega: expected a finite number, got {omega!r}")
+    if omega < 0:
+        raise ValueError(f"omega: must be ≥ 0, got {omega}")
+    check_choice(distance, "distance", ("l1", "l2"))
+    x, y = network_view(net, generated), network_view(net, photos.detach())
+    return omega * perceptual_loss(net, x, y, distance=distance)
+
+
+def network_view(net: PerceptualNet, images: torch.Tensor) -> torch.Tensor:
+    """The course network sees 32×32 images (it resizes anything else): a larger image whose
+    sides are multiples of 32 is cut into 32×32 tiles instead, so that the content loss holds at
+    full resolution (a 64² image resized to 32² would leave every detail finer than 2 px — and
+    a generator's checkerboard — unconstrained). VGG19 is fully convolutional: no change."""
+    if not isinstance(net, PerceptualNet):
+        raise TypeError(
+            f"net: expected a PerceptualNet (from content_net()), got {type(net).__name__}"
+        )
+    if net.backend != "course" or images.ndim != 4:
+        return images
+    from lib.features.classifiers import INPUT_SIZE as s
+
+    n, c, h, w = images.shape
+    if h <= s and w <= s or h % s or w % s:
+        return images
+    tiles = images.reshape(n, c, h // s, s, w // s, s).permute(0, 2, 4, 1, 3, 5)
+    return tiles.reshape(-1, c, s, s)
+
+
+def _check_video(frames, name: str) -> torch.Tensor:
+    frames = as_tensor(frames, name)
+    if frames.ndim != 5:
+        raise ValueError(f"{name}: expected N×T×C×H×W clips, got shape {tuple(frames.shape)}")
+    if not frames.is_floating_point():
+        raise TypeError(f"{name}: expected float frames, got dtype {frames.dtype}")
+    return frames
+
+
+def _valid_mask(occlusion, shape, name: str = "occlusion") -> torch.Tensor:
+    occlusion = as_tensor(occlusion, name)
+    if occlusion.dtype != torch.bool:
+        raise TypeError(f"{name}: expected a bool mask (True = occluded), got {occlusion.dtype}")
+    if tuple(occlusion.shape) != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {tuple(occlusion.shape)}")
+    return ~occlusion
+
+
+def temporal_loss(
+    current: torch.Tensor,
+    previous: torch.Tensor,
+    flow: torch.Tensor,
+    occlusion: torch.Tensor,
+) -> torch.Tensor:
+    """Flicker penalty of a frame pair: mean over visible pixels and channels of
+    |y_t − warp(y_{t−1}, F_t)| where F_t is frame t's backward flow (N×2×H×W, pixels) and
+    ``occlusion`` (N×H×W bool) marks the pixels not visible in frame t−1, which are left out.
+    Gradients flow into both outputs (as in Everybody Dance Now's frame pairs)."""
+    current, previous = as_tensor(current, "current"), as_tensor(previous, "previous")
+    if current.shape != previous.shape or current.ndim != 4:
+        raise ValueError(
+            f"current, previous: expected two N×C×H×W batches of one shape, got "
+            f"{tuple(current.shape)} and {tuple(previous.shape)}"
+        )
+    n, _, h, w = current.shape
+    valid = _valid_mask(occlusion, (n, h, w)).to(current.dtype)[:, None]
+    diff = (current - warp(previous, flow)).abs() * valid
+    return diff.sum() / (valid.sum() * current.shape[1]).clamp(min=1)
+
+
+@torch.no_grad()
+def warping_error(frames, flow, occlusion) -> torch.Tensor:
+    """Flicker of clips, frame by frame: for t = 1 … T−1,
+
+        E_t = Σ_p m_t(p) · Σ_c |x_t(p) − warp(x_{t−1}, F_t)(p)| / (C · Σ_p m_t(p)),
+
+    the mean absolute difference between each frame and the previous frame warped by the known
+    backward flow, over the pixels visible in both (m_t = ¬occlusion_t). Inputs: N×T×C×H×W frames
+    in [0, 1], N×T×2×H×W flow, N×T×H×W bool occlusion (as in :class:`StreetClips`). Returns an
+    N×(T−1) tensor (NaN where a frame has no visible pixel). A still video scores 0; per-frame
+    processing that reacts to sub-pixel motion scores above the input's own error (the
+    interpolation error of the warp). This is the L1, frame-by-frame form of the quantity
+    :func:`temporal_loss` penalises; :func:`lib.metrics.video.warping_error` is Lai et al.'s
+    squared form pooled over clips."""
+    x = _check_video(frames, "frames")
+    n, t, c, h, w = x.shape
+    if t < 2:
+        raise ValueError(f"frames: need at least 2 frames per clip, got {t}")
+    flow = as_tensor(flow, "flow")
+    if tuple(flow.shape) != (n, t, 2, h, w):
+        raise ValueError(f"flow: expected shape {(n, t, 2, h, w)}, got {tuple(flow.shape)}")
+    valid = _valid_mask(occlusion, (n, t, h, w))[:, 1:, None].to(x.dtype)
+    warped = warp(x[:, :-1], flow[:, 1:].to(x.device))
+    diff = (x[:, 1:] - warped).abs() * valid
+    return diff.sum((2, 3, 4)) / (valid.sum((2, 3, 4)) * c)
+
+
+# ----------------------------------------------------------------------------- diagnostics
+@torch.no_grad()
+def cartoonize(generator: CartoonGenerator, photos, *, batch_size: int = 64) -> torch.Tensor:
+    """``generator`` applied to N×3×H×W photos in [0, 1] (or N×T×3×H×W clips, frame by frame) in
+    eval mode without gradients, in batches; returns images in [0, 1] on the photos' device."""
+    if not isinstance(generator, CartoonGenerator):
+        raise TypeError(f"generator: expected a CartoonGenerator, got {type(generator).__name__}")
+    check_positive_int(batch_size, "batch_size")
+    x = as_tensor(photos, "photos")
+    lead = x.shape[:-3]
+    if x.ndim == 5:
+        x = x.reshape(-1, *x.shape[-3:])
+    check_images(x, "photos", channels=(3,))
+    device = next(generator.parameters()).device
+    was_training = generator.training
+    generator.eval()
+    try:
+        out = torch.cat(
+            [
+                generator(x[i : i + batch_size].to(device)).to(x.device)
+                for i in range(0, x.shape[0], batch_size)
+            ]
+        )
+    finally:
+        generator.train(was_training)
+    return out.reshape(*lead, *out.shape[-3:])
+
+
+def checkerboard_score(images) -> torch.Tensor:
+    """Per image, the share of the (mean-removed) spectral power at the frequencies where a
+    stride-2 transposed convolution leaves its checkerboard: the lattice of multiples of 1/4
+    cycle per pixel (periods 2 and 4 px) in x and y, except zero,
+
+        score = Σ_{(u,v) ∈ K} |X(u, v)|² / Σ_{(u,v) ≠ 0} |X(u, v)|²,  X = FFT of the luma,
+        K = {0, H/4, H/2, 3H/4} × {0, W/4, W/2, 3W/4} \\ {(0, 0)}.
+
+    Photos and smooth images put little power there (15 of H·W frequencies); a generator with
+    checkerboard artifacts puts much more there than its input has. H and W must be multiples
+    of 4."""
+    x = check_images(images, "images", channels=(1, 3), min_size=4)
+    h, w = x.shape[-2:]
+    if h % 4 or w % 4:
+        raise ValueError(f"images: H and W must be multiples of 4, got {h}×{w}")
+    if x.shape[1] == 3:
+        x = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)).sum(1)
+    else:
+        x = x[:, 0]
+    x = x.double()
+    power = torch.fft.fft2(x - x.mean((-2, -1), keepdim=True)).abs().square()
+    mask = torch.zeros(h, w, dtype=torch.bool, device=x.device)
+    mask[:: h // 4, :: w // 4] = True
+    mask[0, 0] = False
+    total = power.flatten(1).sum(1)
+    return (power[:, mask].sum(1) / total.clamp(min=1e-12)).float()
+
+
+def output_diversity(outputs, inputs) -> torch.Tensor:
+    """How much of the inputs' variety survives: the mean pairwise L1 distance between the
+    outputs divided by the same for the inputs (a 0-d tensor). ≈1: outputs differ as much as
+    their photos; ≪1: mode collapse (every photo gives nearly the same picture)."""
+    y = check_images(outputs, "outputs", channels=(3,))
+    x = check_images(inputs, "inputs", channels=(3,))
+    if x.shape != y.shape or x.shape[0] < 2:
+        raise ValueError(
+            f"outputs, inputs: expected two batches of one shape with at least 2 images, got "
+            f"{tuple(y.shape)} and {tuple(x.shape)}"
+        )
+
+    def spread(z):
+        flat = z.flatten(1)
+        return torch.cdist(flat, flat, p=1).sum() / (flat.shape[0] * (flat.shape[0] - 1))
+
+    return spread(y) / spread(x).clamp(min=1e-12)
+
+
+@torch.no_grad()
+def training_diagnostics(
+    generator: CartoonGenerator, photos, net: PerceptualNet | None = None
+) -> dict[str, float]:
+    """Numbers that tell whether CartoonGAN training works (REFERENCE §B: reproductions often
+    give output ≈ input, checkerboards or collapse):
+
+    * ``pixel_change``: mean |G(p) − p| (≈0: the generator copies its input);
+    * ``feature_distance``: mean |φ(G(p)) − φ(p)| in the content network (large: content lost);
+    * ``checkerboard``: :func:`checkerboard_score` of the outputs over that of the photos
+      (≫1: checkerboard artifacts);
+    * ``diversity``: :func:`output_diversity` (≪1: collapse);
+    * ``edge_sharpness``, ``texture_energy`` and ``colour_count`` of the outputs (means over
+      images; :mod:`lib.datasets.cartoon`), to compare with the cartoons and the photos.
+    """
+    from lib.datasets.cartoon import colour_count, edge_sharpness, texture_energy
+
+    x = check_images(photos, "photos", channels=(3,))
+    y = cartoonize(generator, x)
+    net = content_net(backend="course", device=x.device) if net is None else net
+    return {
+        "pixel_change": float((y - x).abs().mean()),
+        "feature_distance": float(content_loss(net, y, x, omega=1.0)),
+        "checkerboard": float(checkerboard_score(y).mean() / checkerboard_score(x).mean()),
+        "diversity": float(output_diversity(y, x)),
+        "edge_sharpness": float(edge_sharpness(y).nanmean()),
+        "texture_energy": float(texture_energy(y).nanmean()),
+        "colour_count": float(colour_count(y).float().mean()),
+    }
+
+
+# ------------------------------------------------------------------------------ checkpoints
+def _retrain(variant: str) -> str:
+    return f"retrain with `{RETRAIN.format(variant=VARIANT_RUN.get(variant, variant))}`"
+
+
+def load_cartoongan(
+    variant: str = "full", *, folder: str | os.PathLike | None = None
+) -> CartoonGenerator:
+    """A committed CartoonGAN generator (:data:`VARIANTS`), in eval mode on the CPU in float32.
+
+    The file's sha256 is checked against the manifest and it is loaded with
+    ``torch.load(weights_only=True)``; a missing, corrupt or replaced file raises an error that
+    says how to regenerate it. ``generator.variant`` and ``.info`` (the manifest entry: recipe,
+    losses along training, measurements, wall time) say what was loaded.
+    """
+    check_choice(variant, "variant", tuple(VARIANTS))
+    folder = CARTOONGAN_DIR if folder is None else Path(folder)
+    entry, state = load_committed(folder, variant, how_to_fix=_retrain(variant))
+    net = CartoonGenerator(**entry["generator"])
+    net.load_state_dict(state)
+    net.variant = variant
+    net.info = dict(entry)
+    return net.eval()

@@ -1,0 +1,588 @@
+"""Train CartoonGAN (:mod:`lib.models.cartoongan`) on procedural cartoons and photo crops.
+
+    python -m lib.train.cartoongan                       # quick run: ≤ 5 min on a CPU core
+    python -m lib.train.cartoongan --variant no_smooth   # an ablation
+    python -m lib.train.cartoongan --variant full --preset course --out data/cartoongan
+    python -m lib.train.cartoongan --preset paper --device cuda   # 256², the paper's networks
+    torchrun --nproc_per_node 4 -m lib.train.cartoongan --preset paper --device cuda
+
+A run has the paper's two phases (§3.3) and, for the ``full`` variant, a video fine-tune:
+
+1. **initialisation** (``init_steps``): G alone, content loss only, ω·‖φ(G(p)) − φ(p)‖₁ —
+   G learns to reconstruct photos, so adversarial training starts from a sensible image;
+2. **adversarial** (``steps``): per step one D update on
+   L_D = mean (D(c) − 1)² + mean D(e)² + mean D(G(p))² (cartoons c, edge-smoothed cartoons e,
+   photos p; least squares as in the authors' code) and one G update on
+   L_G = mean (D(G(p)) − 1)² + ω·L_con (the paper: ω = 10 with VGG19; ω = 3 with the course
+   network, on whose feature scale ω = 10 lets D win — see the Recipe);
+3. **temporal fine-tune** (``temporal_steps``, ``full`` only): from the trained G and D, on frame
+   pairs of toy street clips with their exact flow, L_G gains λ_T · temporal_loss (the output of
+   frame t against the warped output of frame t−1 over visible pixels); run twice, with
+   λ_T = ``temporal_weight`` (``temporal``) and with λ_T = 0 (``temporal_control``: the same
+   data and steps, so the flicker drop can be credited to the temporal term).
+
+Variants (``--variant``): ``full``; ``no_smooth`` (no edge-smoothed negatives); ``no_content``
+(ω = 0 in the adversarial phase); ``l2_content`` (L2 content loss in both phases); ``no_init``
+(no initialisation phase). The ``full`` run also writes ``init_only`` (G at the end of phase 1).
+
+Photos and cartoons are *unpaired*: each step draws a batch of each independently (a cartoon
+and its edge-smoothed copy stay together). Every draw comes from a generator seeded with
+``(seed, step)``, so a run resumed from its state file (``--resume``; written every
+``--checkpoint-every`` steps with :func:`lib.train.loop.save_state`) continues exactly. Under
+torchrun each rank draws its own batches (seed + rank) and G, D are wrapped in DDP.
+
+Generators are written as float16 state dicts ``<out>/<name>.pt`` with ``<out>/manifest.json``
+(sha256, the recipe, the command, binned losses, measurements on held-out photos, wall and CPU
+time). The committed set in ``data/cartoongan`` is the ``course`` preset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lib._checks import check_choice, check_positive_int
+from lib.datasets.cartoon import cartoons, edge_smooth
+from lib.datasets.photos import photos
+from lib.models.cartoongan import (
+    CartoonDiscriminator,
+    CartoonGenerator,
+    content_loss,
+    content_net,
+    discriminator_loss,
+    generator_adversarial_loss,
+    temporal_loss,
+    training_diagnostics,
+)
+from lib.paths import DATA_DIR
+from lib.train.checkpoints import half_precision, update_manifest, write_weights
+from lib.train.distributed import is_main_process, rank, world_size
+from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+
+__all__ = [
+    "PRESETS",
+    "RUN_VARIANTS",
+    "Recipe",
+    "TrainingData",
+    "finetune_temporal",
+    "main",
+    "recipe_for",
+    "train",
+    "training_data",
+]
+
+DEFAULT_OUT = DATA_DIR / "cache" / "cartoongan"
+EVAL_SEED = 424_242  # held-out photos for the measurements in the manifest
+HISTORY_BIN = 20  # steps per point of the loss history kept in the manifest
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Hyper-parameters of a run. The defaults are the quick CPU run (``--preset quick``)."""
+
+    size: int = 64
+    batch_size: int = 4  # paper 8
+    init_steps: int = 150
+    steps: int = 400
+    temporal_steps: int = 0
+    lr_init: float = 1e-3  # the authors: 2e-4 for 10 epochs; far fewer steps here
+    lr_g: float = 2e-4  # the authors use 1e-5 for many epochs; far fewer steps here
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    # Content weight ω in the adversarial phase. The paper's ω = 10 balances the adversarial
+    # loss against VGG19 conv4_4 distances; ω multiplies a distance whose size depends on the
+    # feature network, and with the course network ω = 10 lets D win while G returns its
+    # reconstruction (notebook 12's ω sweep: 0, 1, 3, 10), so the course uses ω = 3.
+    omega: float = 3.0
+    distance: str = "l1"  # the content loss's norm: "l1" (paper) or "l2"
+    smooth_negatives: bool = True
+    temporal_weight: float = 30.0  # λ_T of the temporal fine-tune
+    g_width: int = 16  # paper 64
+    g_blocks: int = 4  # paper 8
+    d_width: int = 16  # paper 32
+    n_cartoons: int = 512
+    n_photos: int = 512
+    n_clips: int = 24
+    clip_frames: int = 8
+    content_backend: str = "course"  # "auto": VGG19 conv4_4 when its weights are on disk
+
+
+PRESETS: dict[str, Recipe] = {
+    "quick": Recipe(),
+    "course": Recipe(temporal_steps=100),
+    "paper": Recipe(
+        size=256,
+        batch_size=8,
+        init_steps=4000,
+        steps=20000,
+        temporal_steps=2000,
+        lr_init=2e-4,
+        lr_g=1e-5,
+        omega=10.0,
+        lr_d=1e-5,
+        g_width=64,
+        g_blocks=8,
+        d_width=32,
+        n_cartoons=4000,
+        n_photos=4000,
+        n_clips=64,
+        content_backend="auto",
+    ),
+}
+
+#: What each run changes in the recipe.
+RUN_VARIANTS: dict[str, dict] = {
+    "full": {},
+    "no_smooth": {"smooth_negatives": False},
+    "no_content": {"omega": 0.0},
+    "l2_content": {"distance": "l2"},
+    "no_init": {"init_steps": 0},
+}
+
+
+def recipe_for(variant: str, preset: str = "quick", **overrides) -> Recipe:
+    """The recipe of ``variant`` (:data:`RUN_VARIANTS`) under ``preset`` (:data:`PRESETS`),
+    with ``overrides`` (recipe fields; ``None`` values are ignored) applied last."""
+    check_choice(variant, "variant", tuple(RUN_VARIANTS))
+    check_choice(preset, "preset", tuple(PRESETS))
+    names = {f.name for f in fields(Recipe)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"overrides: unknown recipe fields {unknown}; known: {sorted(names)}")
+    recipe = replace(PRESETS[preset], **RUN_VARIANTS[variant])
+    recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    if variant != "full" and recipe.temporal_steps:
+        recipe = replace(recipe, temporal_steps=0)  # only the full model is fine-tuned
+    return _check_recipe(recipe)
+
+
+def _check_recipe(recipe: Recipe) -> Recipe:
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe: expected a Recipe, got {type(recipe).__name__}")
+    check_positive_int(recipe.size, "size", minimum=16)
+    if recipe.size % 4:
+        raise ValueError(f"size: must be a multiple of 4 (G halves it twice), got {recipe.size}")
+    check_positive_int(recipe.batch_size, "batch_size")
+    check_positive_int(recipe.init_steps, "init_steps", minimum=0)
+    check_positive_int(recipe.steps, "steps", minimum=0)
+    check_positive_int(recipe.temporal_steps, "temporal_steps", minimum=0)
+    if recipe.init_steps + recipe.steps == 0:
+        raise ValueError("init_steps, steps: nothing to train (both are 0)")
+    check_choice(recipe.distance, "distance", ("l1", "l2"))
+    for name in ("lr_init", "lr_g", "lr_d"):
+        if not getattr(recipe, name) > 0:
+            raise ValueError(f"{name}: must be positive, got {getattr(recipe, name)}")
+    if recipe.omega < 0 or recipe.temporal_weight < 0:
+        raise ValueError("omega, temporal_weight: must be ≥ 0")
+    for name in ("n_cartoons", "n_photos"):
+        if getattr(recipe, name) < recipe.batch_size:
+            raise ValueError(f"{name}: fewer images than one batch ({recipe.batch_size})")
+    if recipe.temporal_steps:
+        check_positive_int(recipe.n_clips, "n_clips")
+        check_positive_int(recipe.clip_frames, "clip_frames", minimum=2)
+    return recipe
+
+
+# ------------------------------------------------------------------------------------ data
+@dataclass
+class TrainingData:
+    """The unpaired training sets: cartoons with their edge-smoothed copies, photos, and (for
+    the temporal fine-tune) street clips with exact backward flow and occlusion."""
+
+    cartoons: torch.Tensor
+    smoothed: torch.Tensor
+    photos: torch.Tensor
+    clips: object | None = None  # lib.datasets.street.StreetClips
+
+
+def training_data(recipe: Recipe, seed: int = 0) -> TrainingData:
+    """Cartoons (seed ``(seed, 1)``), their edge-smoothed copies (the paper's recipe: Canny,
+    5×5 dilation, 5×5 Gaussian inside the band), photo crops (seed ``(seed, 2)``) and, when
+    ``recipe.temporal_steps``, street clips (seed ``(seed, 3)``), all at ``recipe.size``."""
+    c = cartoons(recipe.n_cartoons, size=recipe.size, seed=seed * 10 + 1).images
+    p = photos(recipe.n_photos, size=recipe.size, seed=seed * 10 + 2).images
+    clips = None
+    if recipe.temporal_steps:
+        from lib.datasets.street import street
+
+        clips = street(
+            recipe.n_clips, frames=recipe.clip_frames, size=recipe.size, seed=seed * 10 + 3
+        )
+    return TrainingData(c, edge_smooth(c), p, clips)
+
+
+def _step_generator(seed: int, step: int, stream: int) -> torch.Generator:
+    state = np.random.SeedSequence([seed + rank(), step, stream]).generate_state(2, np.uint32)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def _draw(n: int, batch: int, gen: torch.Generator) -> torch.Tensor:
+    return torch.randperm(n, generator=gen)[:batch]
+
+
+def _bin_history(history: list[dict], start: int = 0) -> dict[str, list]:
+    """Means of each loss over bins of HISTORY_BIN steps (keys absent from a step are skipped)."""
+    keys = sorted({k for h in history for k in h})
+    out: dict[str, list] = {"step": []}
+    for k in keys:
+        out[k] = []
+    for lo in range(0, len(history), HISTORY_BIN):
+        chunk = history[lo : lo + HISTORY_BIN]
+        out["step"].append(start + lo + len(chunk))
+        for k in keys:
+            values = [h[k] for h in chunk if k in h]
+            out[k].append(round(sum(values) / len(values), 5) if values else None)
+    return out
+
+
+# --------------------------------------------------------------------------------- training
+def _modules(recipe: Recipe, seed: int, device: torch.device):
+    torch.manual_seed(seed)  # initial weights
+    g = CartoonGenerator(recipe.g_width, recipe.g_blocks).to(device)
+    d = CartoonDiscriminator(recipe.d_width).to(device)
+    betas = (recipe.beta1, recipe.beta2)
+    opt_g = torch.optim.Adam(g.parameters(), lr=recipe.lr_init, betas=betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=recipe.lr_d, betas=betas)
+    return g, d, opt_g, opt_d
+
+
+def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
+def train(
+    variant: str = "full",
+    recipe: Recipe | None = None,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    data: TrainingData | None = None,
+    state_path: str | Path | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 0,
+    on_init_done: Callable[[CartoonGenerator], None] | None = None,
+    show_progress: bool = True,
+) -> dict:
+    """Train one variant; returns ``{"generator", "discriminator", "init_generator",
+    "history", "train_seconds", "content_net"}`` (networks in eval mode, on ``device``).
+
+    ``init_generator`` is a copy of G at the end of the initialisation phase (``None`` when
+    there is none or the run resumed after it). ``state_path`` + ``checkpoint_every`` save a
+    resumable state (:func:`lib.train.loop.save_state`); ``resume`` continues from it.
+    ``history`` is the per-step list of loss dicts (``phase`` 0 = init, 1 = adversarial).
+    """
+    check_choice(variant, "variant", tuple(RUN_VARIANTS))
+    recipe = recipe_for(variant) if recipe is None else _check_recipe(recipe)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected an integer ≥ 0, got {seed!r}")
+    device = torch.device(device) if not isinstance(device, torch.device) else device
+    data = training_data(recipe, seed) if data is None else data
+    net = content_net(recipe.content_backend, device=device)
+    g, d, opt_g, opt_d = _modules(recipe, seed, device)
+    g_run, d_run = wrap_ddp(g), wrap_ddp(d)
+    start = 0
+    if resume:
+        if state_path is None or not Path(state_path).is_file():
+            raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
+        start, _ = load_state(
+            state_path, modules={"g": g, "d": d}, optimizers={"g": opt_g, "d": opt_d}
+        )
+    total = recipe.init_steps + recipe.steps
+    init_copy: dict = {}
+    timer = {"seconds": 0.0}
+
+    def step_fn(step: int) -> dict:
+        t0 = time.perf_counter()
+        g_run.train()
+        d_run.train()
+        gen = _step_generator(seed, step, 0)
+        p = data.photos[_draw(len(data.photos), recipe.batch_size, gen)].to(device)
+        if step < recipe.init_steps:
+            _set_lr(opt_g, recipe.lr_init)
+            y = g_run(p)
+            loss = content_loss(net, y, p, omega=OMEGA_INIT, distance=recipe.distance)
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            out = {"phase": 0.0, "content": float(loss.detach())}
+        else:
+            _set_lr(opt_g, recipe.lr_g)
+            idx = _draw(len(data.cartoons), recipe.batch_size, gen)
+            c, e = data.cartoons[idx].to(device), data.smoothed[idx].to(device)
+            out = _adversarial_step(recipe, net, g_run, d_run, opt_g, opt_d, p, c, e)
+            out["phase"] = 1.0
+        timer["seconds"] += time.perf_counter() - t0
+        if step + 1 == recipe.init_steps:
+            init_copy["g"] = copy.deepcopy(unwrap(g_run)).eval()
+            if on_init_done is not None:
+                on_init_done(init_copy["g"])
+        return out
+
+    def on_checkpoint(done: int) -> None:
+        if state_path is not None:
+            save_state(
+                state_path,
+                step=done,
+                modules={"g": g_run, "d": d_run},
+                optimizers={"g": opt_g, "d": opt_d},
+                extra={"variant": variant, "recipe": asdict(recipe), "seed": seed},
+            )
+
+    history = []
+    if start < total:
+        history = run_steps(
+            step_fn,
+            steps=total,
+            start_step=start,
+            desc=f"CartoonGAN {variant}",
+            checkpoint_every=checkpoint_every,
+            on_checkpoint=on_checkpoint if state_path is not None else None,
+            enabled=show_progress,
+        )
+    return {
+        "generator": unwrap(g_run).eval(),
+        "discriminator": unwrap(d_run).eval(),
+        "init_generator": init_copy.get("g"),
+        "history": history,
+        "start_step": start,
+        "train_seconds": timer["seconds"],
+        "content_net": net,
+    }
+
+
+#: ω of the initialisation phase (the content loss is the only term, so ω only sets its scale).
+OMEGA_INIT = 10.0
+
+
+def _adversarial_step(recipe, net, g, d, opt_g, opt_d, p, c, e, extra_g_loss=None) -> dict:
+    """One D update and one G update; ``extra_g_loss(y)`` adds a term to G's loss."""
+    y = g(p)
+    d_smooth = d(e) if recipe.smooth_negatives else None
+    loss_d, terms = discriminator_loss(d(c), d_smooth, d(y.detach()))
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    adv = generator_adversarial_loss(d(y))
+    loss_g = adv
+    out = {"loss_d": float(loss_d.detach()), **terms, "g_adv": float(adv.detach())}
+    if recipe.omega > 0:
+        con = content_loss(net, y, p, omega=recipe.omega, distance=recipe.distance)
+        loss_g = loss_g + con
+        out["content"] = float(con.detach())
+    if extra_g_loss is not None:
+        extra, extra_terms = extra_g_loss(y)
+        loss_g = loss_g + extra
+        out.update(extra_terms)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return out
+
+
+def finetune_temporal(
+    generator: CartoonGenerator,
+    discriminator: CartoonDiscriminator,
+    recipe: Recipe,
+    data: TrainingData,
+    *,
+    weight: float,
+    seed: int = 0,
+    net=None,
+    show_progress: bool = True,
+) -> tuple[CartoonGenerator, list[dict]]:
+    """Fine-tune copies of G and D for ``recipe.temporal_steps`` steps on street frame pairs
+    (f_{t−1}, f_t) with their exact backward flow F_t and occlusion: D as in adversarial
+    training (the generated side is G of both frames), G on
+    mean (D(G(f)) − 1)² + ω·L_con(G(f), f) + weight · temporal_loss(G(f_t), G(f_{t−1}), F_t).
+    ``weight = 0`` is the control run (same data and steps, no temporal term). Returns the
+    fine-tuned G (eval mode) and the per-step losses."""
+    if data.clips is None:
+        raise ValueError("data: the temporal fine-tune needs street clips (recipe.temporal_steps)")
+    check_positive_int(recipe.temporal_steps, "temporal_steps")
+    if not weight >= 0:
+        raise ValueError(f"weight: must be ≥ 0, got {weight!r}")
+    device = next(generator.parameters()).device
+    net = content_net(recipe.content_backend, device=device) if net is None else net
+    g, d = copy.deepcopy(generator).train(), copy.deepcopy(discriminator).train()
+    betas = (recipe.beta1, recipe.beta2)
+    opt_g = torch.optim.Adam(g.parameters(), lr=recipe.lr_g, betas=betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=recipe.lr_d, betas=betas)
+    clips = data.clips
+    n, t = clips.frames.shape[:2]
+    half = max(1, recipe.batch_size // 2)
+
+    def step_fn(step: int) -> dict:
+        gen = _step_generator(seed, step, 7)
+        k = torch.randint(0, n, (half,), generator=gen)
+        f = torch.randint(1, t, (half,), generator=gen)
+        cur, prev = clips.frames[k, f].to(device), clips.frames[k, f - 1].to(device)
+        flow, occ = clips.flow[k, f].to(device), clips.occlusion[k, f].to(device)
+        idx = _draw(len(data.cartoons), 2 * half, gen)
+        c, e = data.cartoons[idx].to(device), data.smoothed[idx].to(device)
+
+        def extra(y):
+            loss = temporal_loss(y[:half], y[half:], flow, occ)
+            return weight * loss, {"temporal": float(loss.detach())}
+
+        return _adversarial_step(
+            recipe, net, g, d, opt_g, opt_d, torch.cat([cur, prev]), c, e, extra_g_loss=extra
+        )
+
+    history = run_steps(
+        step_fn,
+        steps=recipe.temporal_steps,
+        desc=f"temporal fine-tune (λ={weight:g})",
+        enabled=show_progress,
+    )
+    return g.eval(), history
+
+
+# ------------------------------------------------------------------------------------ saving
+def _save(out: Path, name: str, g: CartoonGenerator, entry: dict) -> None:
+    sha = write_weights(out / f"{name}.pt", half_precision(g.state_dict()))
+    update_manifest(out, name, {"file": f"{name}.pt", "sha256": sha, **entry})
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(g: CartoonGenerator, recipe: Recipe, net) -> dict:
+    held_out = photos(64, size=recipe.size, seed=EVAL_SEED).images.to(next(g.parameters()).device)
+    return {k: round(v, 4) for k, v in training_diagnostics(g, held_out, net).items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.train.cartoongan",
+        description="Train CartoonGAN (init phase, adversarial phase, temporal fine-tune).",
+    )
+    parser.add_argument("--variant", default="full", choices=tuple(RUN_VARIANTS))
+    parser.add_argument("--preset", default="quick", choices=tuple(PRESETS))
+    parser.add_argument("--steps", type=int, default=None, help="adversarial steps")
+    parser.add_argument("--init-steps", type=int, default=None, help="initialisation steps")
+    parser.add_argument("--temporal-steps", type=int, default=None, help="fine-tune steps")
+    parser.add_argument("--size", type=int, default=None, help="image side (multiple of 4)")
+    parser.add_argument("--batch", type=int, default=None, help="batch size per process")
+    parser.add_argument(
+        "--images", type=int, default=None, help="cartoons and photos in the training pools (each)"
+    )
+    parser.add_argument("--omega", type=float, default=None, help="content weight ω")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for weights + manifest")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from <out>/<variant>-state.pt"
+    )
+    parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error("--threads: must be ≥ 1")
+    torch.set_num_threads(args.threads)
+    try:
+        recipe = recipe_for(
+            args.variant,
+            args.preset,
+            steps=args.steps,
+            init_steps=args.init_steps,
+            temporal_steps=args.temporal_steps,
+            size=args.size,
+            batch_size=args.batch,
+            n_cartoons=args.images,
+            n_photos=args.images,
+            omega=args.omega,
+        )
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    device = init_distributed(args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    command = "python -m lib.train.cartoongan " + " ".join(sys.argv[1:] if argv is None else argv)
+    wall0, cpu0 = time.perf_counter(), _cpu_seconds()
+    data = training_data(recipe, args.seed)
+    base = {
+        "generator": None,
+        "recipe": asdict(recipe),
+        "variant_run": args.variant,
+        "seed": args.seed,
+        "command": command.strip(),
+        "world_size": world_size(),
+        "device": str(device),
+    }
+
+    def save(name: str, g: CartoonGenerator, history: list[dict], start: int, net) -> None:
+        if not is_main_process():
+            return
+        entry = {
+            **base,
+            "generator": g.config(),
+            "history": _bin_history(history, start),
+            "measurements": _measure(g, recipe, net),
+            "wall_seconds": round(time.perf_counter() - wall0, 1),
+            "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
+        }
+        _save(out, name, g, entry)
+        print(f"wrote {out / (name + '.pt')}: {json.dumps(entry['measurements'])}", flush=True)
+
+    state_path = out / f"{args.variant}-state.pt"
+    result = train(
+        args.variant,
+        recipe,
+        seed=args.seed,
+        device=device,
+        data=data,
+        state_path=state_path,
+        resume=args.resume,
+        checkpoint_every=max(args.checkpoint_every, 0),
+        show_progress=not args.quiet,
+    )
+    net, history = result["content_net"], result["history"]
+    init_steps = recipe.init_steps - result["start_step"]
+    if args.variant == "full" and result["init_generator"] is not None:
+        save(
+            "init_only",
+            result["init_generator"],
+            history[: max(init_steps, 0)],
+            result["start_step"],
+            net,
+        )
+    if recipe.steps or args.variant != "full":
+        save(args.variant, result["generator"], history, result["start_step"], net)
+    if args.variant == "full" and recipe.temporal_steps:
+        for name, weight in (("temporal", recipe.temporal_weight), ("temporal_control", 0.0)):
+            g, hist = finetune_temporal(
+                result["generator"],
+                result["discriminator"],
+                recipe,
+                data,
+                weight=weight,
+                seed=args.seed,
+                net=net,
+                show_progress=not args.quiet,
+            )
+            save(name, g, hist, 0, net)
+    if is_main_process():
+        print(
+            f"done in {time.perf_counter() - wall0:.0f} s wall, {_cpu_seconds() - cpu0:.0f} s CPU",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
