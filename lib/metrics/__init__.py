@@ -14,6 +14,11 @@ Sliced Wasserstein / SWD                :func:`sliced_wasserstein`, :func:`swd`,
 SSIM / MS-SSIM                          :func:`ssim`, :func:`ms_ssim`
 Precision/recall, density/coverage      :func:`precision_recall`, :func:`density_coverage`
 GAN-train / GAN-test                    :func:`gan_train_test`
+Video                                   :func:`per_frame_fid`, :func:`per_frame_kid`,
+                                        :func:`video_frechet_distance`, :func:`warping_error`,
+                                        :func:`estimate_flow` (OpenCV DIS),
+                                        :func:`flicker_statistics`, :func:`pose_distance`,
+                                        :func:`video_metrics`
 ======================================  =========================================================
 
 Metrics that look at images through a network take features from :mod:`lib.features`.
@@ -54,6 +59,19 @@ from lib.metrics.sliced_wasserstein import (
     wasserstein_1d,
 )
 from lib.metrics.ssim import MS_SSIM_WEIGHTS, SSIMOutput, gaussian_window, ms_ssim, ssim
+from lib.metrics.video import (
+    FlickerStats,
+    clip_features,
+    estimate_flow,
+    estimated_warping_error,
+    flicker_statistics,
+    per_frame_fid,
+    per_frame_kid,
+    pose_distance,
+    video_frechet_distance,
+    video_metrics,
+    warping_error,
+)
 
 __all__ = [
     "MS_SSIM_WEIGHTS",
@@ -93,4 +111,15 @@ __all__ = [
     "ssim",
     "swd",
     "wasserstein_1d",
+    "per_frame_fid",
+    "per_frame_kid",
+    "video_frechet_distance",
+    "clip_features",
+    "warping_error",
+    "estimate_flow",
+    "estimated_warping_error",
+    "flicker_statistics",
+    "FlickerStats",
+    "pose_distance",
+    "video_metrics",
 ]

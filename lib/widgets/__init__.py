@@ -29,6 +29,7 @@ _EXPORTS = {
     "ReportCardExplorer": "lib.widgets.report_card",
     "ForcedChoiceStudy": "lib.widgets.study",
     "image_renderer": "lib.widgets.study",
+    "clip_renderer": "lib.widgets.study",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,7 +1,10 @@
 """``ForcedChoiceStudy``: a two-alternative forced-choice study in the notebook.
 
 The widget shows the two items of a trial side by side (a real and a generated image, or two
-models' outputs) and two buttons, "left" and "right"; a progress bar counts the answers. Each
+models' outputs) and two buttons, "left" and "right"; a progress bar counts the answers. With
+``media="clip"`` the items are short clips (N×T×C×H×W sets, :func:`clip_renderer`): both play
+side by side as looping animated GIFs, started together, and a "replay" button restarts both in
+step. Each
 press is appended at once to the student's answer file (:func:`lib.study.append_answer`: one
 JSON line, flushed and fsync'ed), so a kernel that dies loses nothing that was answered, and a
 new widget on the same file continues where the student stopped. The trials come from
@@ -40,7 +43,7 @@ from lib.study import (
     read_answers,
 )
 
-__all__ = ["ForcedChoiceStudy", "image_renderer"]
+__all__ = ["ForcedChoiceStudy", "clip_renderer", "image_renderer"]
 
 #: A renderer turns (set name, item) into the bytes the ``widgets.Image`` shows.
 Renderer = Callable[[str, "int | str"], bytes]
@@ -89,6 +92,66 @@ def image_renderer(
     return render, {name: x.shape[0] for name, x in images.items()}
 
 
+def _gif(clip: torch.Tensor, size: int, fps: float) -> bytes:
+    """A T×C×H×W float clip in [0, 1] as a looping animated GIF, scaled up (nearest) so its long
+    side is about ``size`` pixels. Colours are quantised per frame to 256 (exact for the course's
+    small clips in practice); the bytes are deterministic."""
+    array = (clip.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
+    array = array.permute(0, 2, 3, 1).numpy()
+    h, w = array.shape[1:3]
+    scale = max(1, round(size / max(h, w)))
+    frames = []
+    for frame in array:
+        pil = Image.fromarray(frame[..., 0] if frame.shape[2] == 1 else np.ascontiguousarray(frame))
+        if scale > 1:
+            pil = pil.resize((w * scale, h * scale), Image.Resampling.NEAREST)
+        frames.append(pil.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT))
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=max(20, round(1000 / fps)),
+        loop=0,
+        disposal=1,
+        optimize=False,
+    )
+    return buffer.getvalue()
+
+
+def clip_renderer(
+    sets: Mapping[str, torch.Tensor], *, size: int = 160, fps: float = 8.0
+) -> tuple[Renderer, dict[str, int]]:
+    """A renderer for clip sets (``{set name: N×T×C×H×W tensor in [0, 1]}``, or objects with a
+    ``.frames`` tensor such as :class:`lib.datasets.street.StreetClips`): item ``i`` of a set is
+    its ``i``-th clip, drawn as a looping GIF about ``size`` pixels wide at ``fps`` frames per
+    second. Returns the renderer and ``{set name: number of clips}``."""
+    from lib.features.video import check_clips
+
+    if not isinstance(sets, Mapping) or not sets:
+        raise TypeError(
+            "sets: expected a non-empty dict {set name: N×T×C×H×W clip tensor}, got "
+            f"{type(sets).__name__}"
+        )
+    size = check_positive_int(size, "size", minimum=8)
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 50:
+        raise ValueError(f"fps: expected a number of frames per second in (0, 50], got {fps!r}")
+    clips: dict[str, torch.Tensor] = {}
+    for name, value in sets.items():
+        tensor = getattr(value, "frames", value)
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(
+                f"sets[{name!r}]: expected an N×T×C×H×W clip tensor, got {type(value).__name__}"
+            )
+        clips[name] = check_clips(tensor, f"sets[{name!r}]")
+
+    def render(set_name: str, item) -> bytes:
+        return _gif(clips[set_name][item], size, float(fps))
+
+    return render, {name: x.shape[0] for name, x in clips.items()}
+
+
 class ForcedChoiceStudy:
     """A two-alternative forced-choice study: two items, "left" or "right", one file of answers.
 
@@ -96,16 +159,18 @@ class ForcedChoiceStudy:
         trials: the plan, from :func:`lib.study.make_trials` (the same seed must be used when
             the study is resumed: the recorded trials are checked against it).
         sets: ``{set name: ImageSet or N×C×H×W tensor}`` for an image study (item i is image
-            i), or a renderer ``render(set_name, item) -> bytes`` (e.g. a GIF of a clip; give
-            ``media="clip"`` and ``image_format="gif"``).
+            i); with ``media="clip"``, ``{set name: N×T×C×H×W tensor}`` (item i is clip i, shown
+            as a looping GIF, :func:`clip_renderer`); or a renderer
+            ``render(set_name, item) -> bytes`` (give ``image_format`` to match its bytes).
         student: the student's id (letters, digits, ``_.-``), written into every answer.
         study: the study's id; answers are keyed by (study, student, trial).
         path: the answer file (JSONL, appended to); default
             ``data/study/answers-<study>-<student>.jsonl``.
         question: what the student is asked.
         media / image_format: what the items are (``"image"``/``"clip"``) and the format of the
-            renderer's bytes.
-        size: about how many pixels wide an image is drawn (image sets only).
+            renderer's bytes (clip sets are always ``"gif"``).
+        size: about how many pixels wide an image or clip is drawn (sets, not renderers).
+        fps: frames per second of clips drawn from clip sets.
 
     When ``path`` already holds answers of this student to this study, they are read (broken
     lines are skipped with a warning), checked against ``trials`` (a different plan raises
@@ -123,10 +188,11 @@ class ForcedChoiceStudy:
         student: str,
         study: str = "study",
         path: str | Path | None = None,
-        question: str = "Which image looks more real?",
+        question: str | None = None,
         media: str = "image",
         image_format: str = "png",
         size: int = 160,
+        fps: float = 8.0,
     ) -> None:
         self.trials = _check_trials(trials)
         self.student = _check_id(student, "student")
@@ -134,11 +200,17 @@ class ForcedChoiceStudy:
         if media not in MEDIA:
             raise ValueError(f"media: expected one of {MEDIA}, got {media!r}")
         self.media = media
+        if question is None:
+            question = f"Which {'clip' if media == 'clip' else 'image'} looks more real?"
         if not isinstance(question, str):
             raise TypeError(f"question: expected a string, got {type(question).__name__}")
         self.question = question
         if callable(sets) and not isinstance(sets, Mapping):
             self.render: Renderer = sets
+        elif media == "clip":
+            self.render, sizes = clip_renderer(sets, size=size, fps=fps)
+            image_format = "gif"
+            self._check_items(sizes)
         else:
             self.render, sizes = image_renderer(sets, size=size)
             self._check_items(sizes)
@@ -172,6 +244,15 @@ class ForcedChoiceStudy:
         )
         self.counter = widgets.Label()
         self.prompt = widgets.HTML(f"<b>{html.escape(question)}</b>")
+        # Clips: restart both animations together (a browser restarts a GIF when its bytes are
+        # set again), so the student can compare them in step as often as needed.
+        self.replay_button = widgets.Button(
+            description="replay",
+            icon="repeat",
+            tooltip="play both clips again from the start",
+            layout={"width": "8em"},
+        )
+        self.replay_button.on_click(lambda _: self._guarded(self.replay))
         self.status = widgets.HTML()
         column = {"align_items": "center"}
         self.widget = widgets.VBox(
@@ -183,7 +264,10 @@ class ForcedChoiceStudy:
                         widgets.VBox([self.right_image, self.right_button], layout=column),
                     ]
                 ),
-                widgets.HBox([self.progress, self.counter]),
+                widgets.HBox(
+                    [self.progress, self.counter]
+                    + ([self.replay_button] if media == "clip" else [])
+                ),
                 self.status,
             ]
         )
@@ -204,7 +288,8 @@ class ForcedChoiceStudy:
                 if not isinstance(item, int) or not 0 <= item < sizes[set_name]:
                     raise ValueError(
                         f"trials: trial {t.index} shows item {item!r} of {set_name!r}, but that "
-                        f"set has images 0..{sizes[set_name] - 1}"
+                        f"set has {'clips' if self.media == 'clip' else 'images'} "
+                        f"0..{sizes[set_name] - 1}"
                     )
 
     def _resume(self) -> dict[int, dict]:
@@ -270,6 +355,17 @@ class ForcedChoiceStudy:
         self._show()
         return record
 
+    def replay(self) -> None:
+        """Show the current pair again from its first frame (does not record anything)."""
+        trial = self.current
+        if trial is None:
+            return
+        left = self.render(trial.left_set, trial.left_item)
+        right = self.render(trial.right_set, trial.right_item)
+        # Assigning equal bytes is no change to a traitlet; clear first so both reload.
+        self.left_image.value = self.right_image.value = b""
+        self.left_image.value, self.right_image.value = left, right
+
     def _guarded(self, fn, *args) -> None:
         # ipywidgets swallows exceptions raised in click handlers: show them in the panel.
         try:
@@ -290,6 +386,7 @@ class ForcedChoiceStudy:
         trial = self.current
         if trial is None:
             self.left_button.disabled = self.right_button.disabled = True
+            self.replay_button.disabled = True
             self.left_image.value = self.right_image.value = b""
             self.status.value = (
                 f"All {n} trials answered — thank you! The answers are in "
@@ -299,6 +396,7 @@ class ForcedChoiceStudy:
         self.left_image.value = self.render(trial.left_set, trial.left_item)
         self.right_image.value = self.render(trial.right_set, trial.right_item)
         self.left_button.disabled = self.right_button.disabled = False
+        self.replay_button.disabled = False
         self.status.value = ""
         self._shown_at = time.monotonic()
 

@@ -1,0 +1,421 @@
+"""Train vid2vid on the toy street: ``python -m lib.train.vid2vid [options]``.
+
+Coarse-to-fine, as in the paper: a coarse generator is trained at half the resolution (stage
+``coarse``), then a finer generator is added on top of it (the coarse one frozen) and trained at
+full resolution (stage ``fine``); ``--levels 1`` trains one generator at full resolution.
+Each step rolls the generator over ``--frames`` consecutive frames of ``--batch`` clips (drawn
+from a pool of rendered street clips), updates the generator with
+:func:`lib.models.vid2vid.generator_losses` (the paper's weights) and then the image and video
+discriminators with :func:`lib.models.vid2vid.discriminator_losses`; Adam 2e-4, β = (0.5, 0.999).
+
+The default (64², 2 levels) trains in about 5 minutes on one CPU core; ``--preset gpu`` is the
+256² parameter set for a GPU (wider networks, longer clips, more steps). Variants (``--variant``):
+``full``, ``no_warp`` (no flow warping: x̃_t = h̃_t) and ``no_video_d`` (no video
+discriminator); ``--flow exact|dis|none`` picks the flow supervision.
+
+Checkpoints (``--state-dir``, default ``data/cache/vid2vid``, git-ignored) are written every
+``--checkpoint-every`` steps and at the end of each stage; ``--resume`` continues from them.
+With ``--out DIR`` the final generator is saved as float16 ``DIR/<variant>.pt`` and listed in
+``DIR/manifest.json`` (``lib.models.vid2vid.load_vid2vid`` reads it). Under
+``torchrun --nproc_per_node N -m lib.train.vid2vid`` every process trains on its own batches
+with DistributedDataParallel (gloo on CPU, NCCL on GPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lib.datasets.street import street
+from lib.models.vid2vid import (
+    FLOW_SOURCES,
+    HISTORY,
+    VARIANTS,
+    ImageDiscriminator,
+    Vid2VidGenerator,
+    VideoDiscriminator,
+    discriminator_losses,
+    generate_clip,
+    generator_losses,
+    reference_flow,
+)
+from lib.paths import DATA_DIR
+from lib.train.checkpoints import half_precision, update_manifest, write_weights
+from lib.train.distributed import barrier, is_main_process, rank, world_size
+from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+from lib.train.seeding import deterministic_algorithms, seed_everything
+
+PRESETS = {
+    "cpu": {},
+    "gpu": {
+        "size": 256,
+        "steps": 20000,
+        "coarse_steps": 20000,
+        "batch": 8,
+        "frames": 8,
+        "clips": 512,
+        "clip_frames": 24,
+        "width": 64,
+        "blocks": 6,
+        "fine_blocks": 3,
+        "d_width": 64,
+        "perceptual": "auto",
+        "threads": 4,
+        "checkpoint_every": 1000,
+    },
+}
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a run (the defaults are the 5-minute CPU run at 64²)."""
+
+    variant: str = "full"
+    flow: str = "exact"
+    size: int = 64
+    levels: int = 2
+    steps: int = 120  # steps of the finest stage
+    coarse_steps: int = 300  # steps of the coarse stage (levels = 2)
+    batch: int = 2
+    frames: int = 5  # frames per training clip (≥ 5 for the video discriminator's 2 scales)
+    clips: int = 48  # rendered clips in the training pool
+    clip_frames: int = 12
+    width: int = 32  # coarse generator width (the fine one has half)
+    blocks: int = 2
+    fine_blocks: int = 2
+    d_width: int = 16
+    temporal_scales: int = 2
+    lr: float = 2e-4
+    perceptual: str = "course"  # "course", "vgg19", "auto" or "none"
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 1
+    checkpoint_every: int = 100
+    state_dir: str = str(DATA_DIR / "cache" / "vid2vid")
+    resume: bool = False
+    out: str | None = None
+    progress: bool = True
+
+    def validate(self) -> TrainConfig:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
+        if self.flow not in FLOW_SOURCES:
+            raise ValueError(f"flow: expected one of {FLOW_SOURCES}, got {self.flow!r}")
+        if self.levels not in (1, 2):
+            raise ValueError(f"levels: expected 1 or 2, got {self.levels}")
+        multiple = 2 ** (2 + self.levels - 1)
+        if self.size % multiple:
+            raise ValueError(f"size: must be a multiple of {multiple} for {self.levels} level(s)")
+        need = HISTORY + 1
+        if self.variant != "no_video_d":
+            need = max(need, 1 + 2 * 2 ** (self.temporal_scales - 1))
+        if self.frames < need:
+            raise ValueError(
+                f"frames: training clips need at least {need} frames (L + 1 = {HISTORY + 1}; the "
+                f"video discriminator's {self.temporal_scales} temporal scales), got {self.frames}"
+            )
+        if self.clip_frames < self.frames:
+            raise ValueError("clip_frames: the pool's clips must be at least `frames` long")
+        for name in ("steps", "batch", "clips", "width", "d_width", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be ≥ 1")
+        return self
+
+    def retrain_command(self) -> str:
+        base = TrainConfig()
+        args = [
+            f"--{f.name.replace('_', '-')} {getattr(self, f.name)}"
+            for f in dataclasses.fields(self)
+            if f.name not in ("device", "resume", "out", "progress", "state_dir", "threads")
+            and getattr(self, f.name) != getattr(base, f.name)
+        ]
+        return " ".join(["python -m lib.train.vid2vid", *args, "--out data/vid2vid"])
+
+
+def _perceptual(name: str, device):
+    if name == "none":
+        return None
+    from lib.features.perceptual import perceptual_net
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "auto" without VGG19: the course net
+        return perceptual_net(backend=name, device=device)
+
+
+class _Pool:
+    """Rendered clips with their reference flow; batches are random windows of them."""
+
+    def __init__(self, cfg: TrainConfig, size: int, device) -> None:
+        clips = street(cfg.clips, frames=cfg.clip_frames, size=size, seed=cfg.seed)
+        self.flow, self.conf = reference_flow(clips, cfg.flow)
+        self.clips = clips
+        self.device = device
+        self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + 17 + rank())
+        self.batch, self.frames = cfg.batch, cfg.frames
+
+    def sample(self):
+        idx = torch.randint(0, len(self.clips), (self.batch,), generator=self.gen)
+        start = torch.randint(
+            0, self.clips.num_frames - self.frames + 1, (self.batch,), generator=self.gen
+        )
+        window = torch.stack([torch.arange(s, s + self.frames) for s in start.tolist()])
+
+        def take(x):
+            rows = x[idx]
+            picked = rows[torch.arange(self.batch)[:, None], window]
+            return picked.to(self.device)
+
+        return (
+            take(self.clips.frames),
+            take(self.clips.labels),
+            take(self.flow),
+            take(self.conf),
+        )
+
+
+def _train_stage(
+    cfg: TrainConfig,
+    generator: Vid2VidGenerator,
+    *,
+    size: int,
+    steps: int,
+    stage: str,
+    device,
+    perceptual,
+    starts: dict,
+) -> list[dict]:
+    """Train ``generator`` (its finest level) with fresh discriminators for ``steps`` steps
+    (from the stage's checkpoint with ``cfg.resume``; the step it resumed from goes into
+    ``starts[stage]``)."""
+    torch.manual_seed(cfg.seed + (0 if stage == "coarse" else 1))
+    generator = generator.to(device)
+    image_d = ImageDiscriminator(width=cfg.d_width).to(device)
+    video_d = (
+        VideoDiscriminator(3, temporal_scales=cfg.temporal_scales, width=cfg.d_width).to(device)
+        if cfg.variant != "no_video_d"
+        else None
+    )
+    g_params = [p for p in generator.parameters() if p.requires_grad]
+    d_modules = {"image_d": image_d} | ({"video_d": video_d} if video_d is not None else {})
+    opt_g = torch.optim.Adam(g_params, lr=cfg.lr, betas=(0.5, 0.999))
+    d_params = [p for m in d_modules.values() for p in m.parameters()]
+    opt_d = torch.optim.Adam(d_params, lr=cfg.lr, betas=(0.5, 0.999))
+    modules = {"generator": generator, **d_modules}
+    optimizers = {"g": opt_g, "d": opt_d}
+    state_path = Path(cfg.state_dir) / f"{cfg.variant}-{cfg.flow}-{stage}.state.pt"
+    start = 0
+    if cfg.resume and state_path.is_file():  # continue where the last checkpoint left off
+        start, _ = load_state(state_path, modules=modules, optimizers=optimizers)
+        start = min(start, steps)
+    pool = _Pool(cfg, size, device)
+    # Networks in DDP (no-ops on one process); the coarse levels stay frozen and outside it.
+    g_run, i_run = wrap_ddp(generator), wrap_ddp(image_d)
+    v_run = wrap_ddp(video_d) if video_d is not None else None
+    use_warp = generator.use_warp
+
+    def step_fn(step: int) -> dict:
+        frames, labels, flow, conf = pool.sample()
+        fake = generate_clip(g_run, labels)
+        g_terms = generator_losses(
+            fake,
+            frames,
+            labels,
+            flow,
+            conf,
+            image_d=i_run,
+            video_d=v_run,
+            perceptual=perceptual,
+            flow_source=cfg.flow,
+            use_warp=use_warp,
+        )
+        opt_g.zero_grad(set_to_none=True)
+        g_terms["total"].backward()
+        opt_g.step()
+        d_terms = discriminator_losses(fake, frames, labels, flow, image_d=i_run, video_d=v_run)
+        opt_d.zero_grad(set_to_none=True)
+        d_terms["total"].backward()
+        opt_d.step()
+        out = {f"G_{k}" if k == "total" else k: float(v.detach()) for k, v in g_terms.items()}
+        out.update({f"D_{k}" if k == "total" else k: float(v.detach()) for k, v in d_terms.items()})
+        return out
+
+    def on_checkpoint(done: int) -> None:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        save_state(
+            state_path,
+            step=done,
+            modules=modules,
+            optimizers=optimizers,
+            extra={"stage": stage, "config": dataclasses.asdict(cfg)},
+        )
+        barrier()
+
+    history = run_steps(
+        step_fn,
+        steps=steps,
+        start_step=start,
+        desc=f"vid2vid {cfg.variant} {stage} {size}²",
+        checkpoint_every=cfg.checkpoint_every,
+        on_checkpoint=on_checkpoint,
+        enabled=cfg.progress,
+    )
+    unwrap(g_run)
+    starts[stage] = start
+    return history
+
+
+def train(cfg: TrainConfig | None = None, **overrides) -> tuple[Vid2VidGenerator, dict]:
+    """Train a vid2vid generator; returns ``(generator in eval mode on the CPU, report)``.
+
+    ``report`` holds the per-stage loss histories, wall and CPU seconds and the config.
+    """
+    cfg = dataclasses.replace(cfg or TrainConfig(), **overrides).validate()
+    torch.set_num_threads(cfg.threads)
+    device = init_distributed(cfg.device)
+    seed_everything(cfg.seed, deterministic=False)
+    with deterministic_algorithms(device.type == "cpu"):  # restored afterwards
+        return _train(cfg, device)
+
+
+def _train(cfg: TrainConfig, device: torch.device) -> tuple[Vid2VidGenerator, dict]:
+    perceptual = _perceptual(cfg.perceptual, device)
+    warp = cfg.variant != "no_warp"
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
+    histories, starts = {}, {}
+    torch.manual_seed(cfg.seed)
+    if cfg.levels == 2:
+        coarse = Vid2VidGenerator(width=cfg.width, blocks=cfg.blocks, warp=warp)
+        histories["coarse"] = _train_stage(
+            cfg,
+            coarse,
+            size=cfg.size // 2,
+            steps=cfg.coarse_steps,
+            stage="coarse",
+            device=device,
+            perceptual=perceptual,
+            starts=starts,
+        )
+        torch.manual_seed(cfg.seed + 1)
+        generator = Vid2VidGenerator(coarse=coarse, blocks=cfg.fine_blocks, warp=warp)
+        generator.freeze_coarse()
+        stage = "fine"
+    else:
+        generator = Vid2VidGenerator(width=cfg.width, blocks=cfg.blocks, warp=warp)
+        stage = "single"
+    histories[stage] = _train_stage(
+        cfg,
+        generator,
+        size=cfg.size,
+        steps=cfg.steps,
+        stage=stage,
+        device=device,
+        perceptual=perceptual,
+        starts=starts,
+    )
+    generator = generator.cpu().eval().requires_grad_(False)
+    report = {
+        "config": dataclasses.asdict(cfg),
+        "history": histories,
+        "resumed_from": starts,
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": _cpu_seconds() - cpu0,
+        "perceptual": "none" if perceptual is None else perceptual.backend,
+        "world_size": world_size(),
+    }
+    if cfg.out is not None and is_main_process():
+        save_generator(generator, cfg, report, cfg.out)
+    barrier()
+    return generator, report
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _mean_last(history: list[dict], key: str, n: int = 20) -> float | None:
+    values = [h[key] for h in history[-n:] if key in h]
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def save_generator(generator: Vid2VidGenerator, cfg: TrainConfig, report: dict, out) -> Path:
+    """Write ``out/<variant>.pt`` (float16) and its manifest entry."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"{cfg.variant}.pt"
+    sha = write_weights(out / name, half_precision(generator.state_dict()))
+    last = report["history"][list(report["history"])[-1]]
+    entry = {
+        "file": name,
+        "sha256": sha,
+        "variant": cfg.variant,
+        "flow": cfg.flow,
+        "generator": generator.config,
+        "size": cfg.size,
+        "levels": cfg.levels,
+        "steps": {
+            k: len(v) + report["resumed_from"].get(k, 0) for k, v in report["history"].items()
+        },
+        "resumed_from": {k: v for k, v in report["resumed_from"].items() if v},
+        "batch": cfg.batch,
+        "frames": cfg.frames,
+        "seed": cfg.seed,
+        "perceptual": report["perceptual"],
+        "final_losses": {k: _mean_last(last, k) for k in sorted(last[-1])} if last else {},
+        "wall_s": round(report["wall_s"], 1),
+        "cpu_s": round(report["cpu_s"], 1),
+        "command": cfg.retrain_command(),
+    }
+    update_manifest(out, cfg.variant, entry)
+    return out / name
+
+
+def parse_args(argv=None) -> TrainConfig:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.train.vid2vid", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    defaults = TrainConfig()
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in ("progress",):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        value = getattr(defaults, f.name)
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true", default=None)
+        else:
+            kind = type(value) if value is not None else str
+            parser.add_argument(flag, type=kind, default=None)
+    parser.add_argument("--no-progress", action="store_true")
+    args = vars(parser.parse_args(argv))
+    values = dict(PRESETS[args.pop("preset")])
+    values["progress"] = not args.pop("no_progress")
+    values.update({k: v for k, v in args.items() if v is not None})
+    return TrainConfig(**values).validate()
+
+
+def main(argv=None) -> int:
+    cfg = parse_args(argv)
+    _, report = train(cfg)
+    if is_main_process():
+        print(
+            f"trained {cfg.variant} ({cfg.flow} flow, {cfg.size}², {cfg.levels} level(s)) in "
+            f"{report['wall_s']:.0f} s wall, {report['cpu_s']:.0f} s CPU, "
+            f"{report['world_size']} process(es)",
+            file=sys.stderr,
+        )
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
