@@ -151,7 +151,9 @@ def _check_mask(mask, clips: torch.Tensor, name: str) -> torch.Tensor:
     return mask.to(clips.device).bool()
 
 
-def warping_error(clips, flow, occlusion=None, *, reduction: str = "mean"):
+def warping_error(
+    clips, flow, occlusion=None, *, distance: str = "squared", reduction: str = "mean"
+):
     """Temporal warping error (Lai et al. 2018, "Learning blind video temporal consistency").
 
         E_warp = Σ_{t≥1} Σ_p V_t(p) · ‖x_t(p) − x̂_t(p)‖² / (C · Σ_{t≥1} Σ_p V_t(p)),
@@ -164,18 +166,26 @@ def warping_error(clips, flow, occlusion=None, *, reduction: str = "mean"):
     not visible before; frame 0 is always left out). For real clips with their exact flow it is
     the noise floor of resampling; independent per-frame noise of std σ adds about 2σ².
 
-    ``reduction="mean"`` gives one float over all clips, ``"none"`` a tensor of N per-clip values.
+    ``distance="absolute"`` puts |·| in place of the square (the L1 form, in the units of the
+    pixel values, as the temporal losses of video stylisation penalise it).
+    ``reduction="mean"`` gives one float over all clips, ``"none"`` a tensor of N per-clip values,
+    ``"frames"`` an N×(T−1) tensor, E_t for each clip and t ≥ 1 (NaN where a frame has no
+    visible pixel) — flicker frame by frame.
     """
     x = check_clips(clips, min_frames=2)
-    check_choice(reduction, "reduction", ("mean", "none"))
+    check_choice(distance, "distance", ("squared", "absolute"))
+    check_choice(reduction, "reduction", ("mean", "none", "frames"))
     f = _check_flow(flow, x)
     n, t, c, h, w = x.shape
     valid = torch.ones(n, t - 1, h, w, dtype=torch.bool, device=x.device)
     if occlusion is not None:
         valid = ~_check_mask(occlusion, x, "occlusion")[:, 1:]
     predicted = warp(x[:, :-1].float(), f[:, 1:].float())
-    squared = ((x[:, 1:].float() - predicted) ** 2).mean(2)  # per pixel, mean over channels
+    residual = x[:, 1:].float() - predicted
+    squared = (residual**2 if distance == "squared" else residual.abs()).mean(2)  # per pixel
     weight = valid.float()
+    if reduction == "frames":
+        return (squared * weight).sum((2, 3)) / weight.sum((2, 3))
     per_clip_count = weight.sum((1, 2, 3))
     if bool((per_clip_count == 0).any()) and reduction == "none":
         raise ValueError("occlusion: some clip has no visible pixel after frame 0")

@@ -21,6 +21,12 @@ pix2pixHD generator with temporal smoothing, a pair discriminator and a face res
 regressor for the pose distance (:func:`load_keypoint_regressor`), :func:`crop_ssim`,
 :func:`pose_distance`, :func:`frame_jitter`. ``python -m lib.train.dance`` retrains them.
 
+``lib.models.vid2vid``: vid2vid on the toy street — :class:`Vid2VidGenerator` (label maps and
+the two previous frames in; hallucinated image, flow and mask out; coarse-to-fine),
+:class:`ImageDiscriminator`, :class:`VideoDiscriminator`, :func:`generate_clip`, the losses
+(:func:`generator_losses`, :func:`discriminator_losses`), :func:`load_vid2vid`.
+``python -m lib.train.vid2vid`` retrains them.
+
 ``lib.models.pix2pixhd``: the blocks the Part II models share — :class:`GlobalGenerator`,
 :class:`ResidualBlock`, :class:`PatchDiscriminator`, :class:`MultiscaleDiscriminator`,
 :func:`lsgan_loss`, :func:`feature_matching_loss`.
@@ -64,8 +70,24 @@ from lib.models.pix2pixhd import (
     lsgan_loss,
 )
 from lib.models.style_transfer import gram_matrix, neural_style_transfer
+from lib.models.vid2vid import (
+    ImageDiscriminator,
+    Vid2VidGenerator,
+    VideoDiscriminator,
+    discriminator_losses,
+    generate_clip,
+    generator_losses,
+    load_vid2vid,
+)
 
 __all__ = [
+    "ImageDiscriminator",
+    "VideoDiscriminator",
+    "Vid2VidGenerator",
+    "discriminator_losses",
+    "generate_clip",
+    "generator_losses",
+    "load_vid2vid",
     "CartoonDiscriminator",
     "CartoonGenerator",
     "cartoonize",

@@ -32,7 +32,8 @@ the course's training recipe uses ω = 3 with its own network (see :mod:`lib.tra
 Training (§3.3): an *initialisation phase* with L_con alone (G learns to reconstruct the photo),
 then adversarial training. For video, :func:`temporal_loss` adds a flicker penalty
 ‖m ⊙ (G(f_t) − warp(G(f_{t−1}), F_t))‖₁ with the known backward flow F_t and the mask m of
-pixels visible in both frames; :func:`warping_error` measures flicker the same way.
+pixels visible in both frames; :func:`lib.metrics.video.warping_error` with
+``distance="absolute"`` measures flicker the same way.
 
 Trained generators (the full model, its ablations and the temporal fine-tune) are committed as
 float16 state dicts in ``data/cartoongan`` with a manifest; :func:`load_cartoongan` checks their
@@ -76,7 +77,6 @@ __all__ = [
     "parameter_count",
     "temporal_loss",
     "training_diagnostics",
-    "warping_error",
 ]
 
 CARTOONGAN_DIR = DATA_DIR / "cartoongan"
@@ -391,32 +391,6 @@ def temporal_loss(
 
 
 @torch.no_grad()
-def warping_error(frames, flow, occlusion) -> torch.Tensor:
-    """Flicker of clips, frame by frame: for t = 1 … T−1,
-
-        E_t = Σ_p m_t(p) · Σ_c |x_t(p) − warp(x_{t−1}, F_t)(p)| / (C · Σ_p m_t(p)),
-
-    the mean absolute difference between each frame and the previous frame warped by the known
-    backward flow, over the pixels visible in both (m_t = ¬occlusion_t). Inputs: N×T×C×H×W frames
-    in [0, 1], N×T×2×H×W flow, N×T×H×W bool occlusion (as in :class:`StreetClips`). Returns an
-    N×(T−1) tensor (NaN where a frame has no visible pixel). A still video scores 0; per-frame
-    processing that reacts to sub-pixel motion scores above the input's own error (the
-    interpolation error of the warp). This is the L1, frame-by-frame form of the quantity
-    :func:`temporal_loss` penalises; :func:`lib.metrics.video.warping_error` is Lai et al.'s
-    squared form pooled over clips."""
-    x = _check_video(frames, "frames")
-    n, t, c, h, w = x.shape
-    if t < 2:
-        raise ValueError(f"frames: need at least 2 frames per clip, got {t}")
-    flow = as_tensor(flow, "flow")
-    if tuple(flow.shape) != (n, t, 2, h, w):
-        raise ValueError(f"flow: expected shape {(n, t, 2, h, w)}, got {tuple(flow.shape)}")
-    valid = _valid_mask(occlusion, (n, t, h, w))[:, 1:, None].to(x.dtype)
-    warped = warp(x[:, :-1], flow[:, 1:].to(x.device))
-    diff = (x[:, 1:] - warped).abs() * valid
-    return diff.sum((2, 3, 4)) / (valid.sum((2, 3, 4)) * c)
-
-
 # ----------------------------------------------------------------------------- diagnostics
 @torch.no_grad()
 def cartoonize(generator: CartoonGenerator, photos, *, batch_size: int = 64) -> torch.Tensor:

@@ -49,6 +49,7 @@ from torch import nn
 from lib._checks import as_tensor, check_choice, check_positive_int
 from lib.datasets.puppet import JOINTS, render_pose
 from lib.metrics.ssim import ssim as _ssim
+from lib.metrics.video import pose_distance
 from lib.models.pix2pixhd import GlobalGenerator, MultiscaleDiscriminator, PatchDiscriminator
 from lib.paths import DATA_DIR
 from lib.train.checkpoints import load_committed
@@ -429,30 +430,6 @@ class KeypointRegressor(nn.Module):
 
 
 # ---------------------------------------------------------------------------------- evaluation
-def pose_distance(predicted, reference, *, reduction: str = "mean") -> torch.Tensor:
-    """Mean Euclidean distance in pixels between two sets of keypoints (T×J×2 each)::
-
-        d = mean over frames t and joints j present in both of ‖k̂_{t,j} − k_{t,j}‖₂
-
-    Joints that are NaN in either set are left out. ``reduction="none"`` gives one value per
-    frame (NaN for a frame without a common joint).
-    """
-    a, b = as_tensor(predicted, "predicted").double(), as_tensor(reference, "reference").double()
-    if a.shape != b.shape or a.ndim != 3 or a.shape[-1] != 2:
-        raise ValueError(
-            f"predicted, reference: expected two T×J×2 keypoint tensors of the same shape, got "
-            f"{tuple(a.shape)} and {tuple(b.shape)}"
-        )
-    check_choice(reduction, "reduction", ("mean", "none"))
-    d = (a - b.to(a.device)).norm(dim=-1)
-    present = ~torch.isnan(d)
-    if reduction == "none":
-        return torch.nansum(d, dim=1) / present.sum(dim=1)
-    if not bool(present.any()):
-        raise ValueError("predicted, reference: no joint is present in both")
-    return d[present].mean()
-
-
 def frame_jitter(frames, reference=None) -> torch.Tensor:
     """Frame-to-frame jitter of a clip (T×3×H×W, T ≥ 2), mean absolute value per pixel.
 
