@@ -4,7 +4,8 @@
 #   make lab      JupyterLab on the notebooks
 #   make test-browser  the widgets in JupyterLab and the classroom app, driven in Chromium
 #   make app      the report-card explorer as a standalone page for a class (Voila)
-#   make gpu-check the CUDA tests, on a machine with a GPU (GPU_PYTHON: a Python with torch+CUDA)
+#   make bench    lib against the peer libraries on this CPU; writes benchmarks/results/cpu.{json,md}
+#   make gpu-check the CUDA tests and the same comparisons on CUDA (GPU_PYTHON: torch with CUDA)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 
 APP_PORT ?= 8866
 
-.PHONY: course test test-browser app lab lint venv clean gpu-check
+.PHONY: course test test-browser app lab lint venv clean gpu-check bench
 
 venv: $(STAMP)
 
@@ -42,12 +43,16 @@ app: $(STAMP)
 	@echo "the report-card explorer: open http://127.0.0.1:$(APP_PORT)/ (Ctrl-C stops it)"
 	$(VENV)/bin/voila app/report_card.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
 
+bench: $(STAMP)
+	nice $(PY) -m benchmarks.run --device cpu --reps 3
+
 GPU_PYTHON ?= $(PY)
 gpu-check:
 	$(GPU_PYTHON) -m pytest -m cuda -q -p no:cacheprovider
+	$(GPU_PYTHON) -m benchmarks.run --device cuda
 
 lint: $(STAMP)
-	$(PY) -m ruff check lib tests notebooks app
+	$(PY) -m ruff check lib tests notebooks app benchmarks
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

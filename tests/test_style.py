@@ -15,7 +15,7 @@ def test_ruff_is_clean():
     if ruff is None:
         pytest.skip("ruff is not installed (it comes with the dev extra)")
     result = subprocess.run(
-        [ruff, "check", "lib", "tests", "notebooks", "app"],
+        [ruff, "check", "lib", "tests", "notebooks", "app", "benchmarks"],
         cwd=ROOT,
         capture_output=True,
         text=True,

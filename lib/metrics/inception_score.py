@@ -44,14 +44,22 @@ _LOG_FLOOR = math.log(np.finfo(np.float64).tiny)
 _NAME = "probs_or_logits"
 
 
-def _probs_and_logs(value, inputs: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(p, log p) in float64 from probabilities or logits, validated."""
+def _probs_and_logs(
+    value, inputs: str, shuffle_seed: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(p, log p) in float64 from probabilities or logits, validated.
+
+    With ``shuffle_seed`` the rows come out permuted by
+    ``numpy.random.RandomState(shuffle_seed).permutation(N)`` (applied once, to the input).
+    """
     check_choice(inputs, "inputs", _INPUTS)
     x = _check_features(value, _NAME, min_rows=1)
+    if shuffle_seed is not None:
+        perm = np.random.RandomState(shuffle_seed).permutation(x.shape[0])
+        x = x[torch.from_numpy(perm).to(x.device)]
     x = x.to(torch.float64)
-    row_sums = x.sum(dim=1)
-    looks_like_probs = bool((x >= 0).all()) and bool(((row_sums - 1).abs() <= _SUM_ATOL).all())
     if inputs == "probs":
+        row_sums = x.sum(dim=1)
         if float(x.min()) < 0:
             raise ValueError(
                 f"{_NAME}: has negative entries (min {float(x.min()):.4g}) so it is not a "
@@ -66,7 +74,13 @@ def _probs_and_logs(value, inputs: str) -> tuple[torch.Tensor, torch.Tensor]:
         p = x / row_sums.unsqueeze(1)
         logp = torch.log(p).clamp(min=_LOG_FLOOR)
     else:
-        if looks_like_probs and x.shape[1] > 1:
+        # Only non-negative input can be a probability matrix: the row sums are needed then only.
+        looks_like_probs = (
+            x.shape[1] > 1
+            and float(x.min()) >= 0
+            and bool(((x.sum(dim=1) - 1).abs() <= _SUM_ATOL).all())
+        )
+        if looks_like_probs:
             warnings.warn(
                 f"{_NAME}: every row is non-negative and sums to 1, so these look like "
                 "probabilities, but inputs='logits' applies a softmax to them; pass "
@@ -127,16 +141,13 @@ def is_entropy_terms(
     seed = _check_seed(seed)
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle: expected True or False, got {type(shuffle).__name__}")
-    p, logp = _probs_and_logs(probs_or_logits, inputs)
+    p, logp = _probs_and_logs(probs_or_logits, inputs, seed if shuffle else None)
     n, c = p.shape
     if splits > n:
         raise ValueError(
             f"splits: {splits} splits need at least {splits} rows, but "
             f"{_NAME} has {n}; use fewer splits or more samples"
         )
-    if shuffle:
-        perm = torch.from_numpy(np.random.RandomState(seed).permutation(n)).to(p.device)
-        p, logp = p[perm], logp[perm]
     ids = _split_ids(n, splits, p.device)
     counts = torch.bincount(ids, minlength=splits).to(torch.float64)
     neg_entropy = (p * logp).sum(dim=1)  # Σ_c p log p per row (0 · log 0 = 0 via the floor)

@@ -19,6 +19,7 @@ pytorch-msssim's conventions exactly (see its docstring).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple, Union
 
@@ -132,11 +133,17 @@ def ssim(
     c1 = (k1 * data_range) ** 2
     c2 = (k2 * data_range) ** 2
     mu_x, mu_y, var_x, var_y, cov = _local_moments(x, y, win)
-    lum = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
-    cs_map = (2 * cov + c2) / (var_x + var_y + c2)
-    ssim_map = lum * cs_map
+    differentiable = torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)
+    if return_map or return_components or differentiable:
+        lum = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
+        cs_map = (2 * cov + c2) / (var_x + var_y + c2)
+        ssim_map = lum * cs_map
+    else:  # the same arithmetic in place: fewer passes over memory and no new buffers
+        ssim_map = torch.mul(mu_x, mu_y).mul_(2).add_(c1)
+        ssim_map.div_(mu_x.square_().add_(mu_y.square_()).add_(c1))
+        ssim_map.mul_(cov.mul_(2).add_(c2).div_(var_x.add_(var_y).add_(c2)))
 
-    value = ssim_map.flatten(1).mean(1)
+    value = ssim_map.mean(dim=(1, 2, 3))
     if reduction == "mean":
         value = value.mean()
     if not (return_map or return_components):
@@ -215,13 +222,13 @@ def ms_ssim(
         mu_x, mu_y, var_x, var_y, cov = _local_moments(x, y, win)
         cs_map = (2 * cov + c2) / (var_x + var_y + c2)
         if level < levels - 1:
-            terms.append(torch.relu(cs_map.flatten(2).mean(-1)))
+            terms.append(torch.relu(cs_map.mean(dim=(-2, -1))))
             padding = [s % 2 for s in x.shape[-2:]]
             x = F.avg_pool2d(x, kernel_size=2, padding=padding)
             y = F.avg_pool2d(y, kernel_size=2, padding=padding)
         else:
             lum = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
-            terms.append(torch.relu((lum * cs_map).flatten(2).mean(-1)))
+            terms.append(torch.relu((lum * cs_map).mean(dim=(-2, -1))))
     stacked = torch.stack(terms)  # levels × N × C
     value = torch.prod(stacked ** weight_t.view(-1, 1, 1), dim=0).mean(1)
     return value.mean() if reduction == "mean" else value
@@ -237,7 +244,8 @@ def _local_moments(
     """Gaussian-weighted local means, population variances and covariance ("valid" borders).
 
     The five filtered quantities of all images and channels go through one grouped, separable
-    convolution.
+    convolution. On the CPU they are laid out channels-last (N×H×W×5C in memory), where
+    oneDNN's depthwise convolutions run about twice as fast as on N×5C×H×W.
     """
     c = x.shape[1]
     # Variances come out as E[x²] − μ², which cancels badly in float32 on bright flat regions
@@ -245,9 +253,25 @@ def _local_moments(
     # each image channel is first centred on its own mean; the luminance term gets it back.
     mx = x.mean(dim=(-2, -1), keepdim=True)
     my = y.mean(dim=(-2, -1), keepdim=True)
-    xc, yc = x - mx, y - my
-    stack = torch.cat([xc, yc, xc * xc, yc * yc, xc * yc], dim=1)  # N × 5C × H × W
-    groups = stack.shape[1]
+    n, _, h, w = x.shape
+    cpu = x.device.type == "cpu"
+    if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
+        xc, yc = x - mx, y - my  # differentiable path (``out=`` writes are not)
+        stack = torch.cat([xc, yc, xc * xc, yc * yc, xc * yc], dim=1)
+        if cpu:
+            stack = stack.contiguous(memory_format=torch.channels_last)
+    else:
+        # N×5C×H×W, channels-last strides on the CPU, filled in place (no cat, no copy).
+        stack = x.new_empty(n, h, w, 5 * c).permute(0, 3, 1, 2) if cpu else None
+        if stack is None:
+            stack = x.new_empty(n, 5 * c, h, w)
+        xc, yc = stack[:, :c], stack[:, c : 2 * c]
+        torch.sub(x, mx, out=xc)
+        torch.sub(y, my, out=yc)
+        torch.mul(xc, xc, out=stack[:, 2 * c : 3 * c])
+        torch.mul(yc, yc, out=stack[:, 3 * c : 4 * c])
+        torch.mul(xc, yc, out=stack[:, 4 * c :])
+    groups = 5 * c
     k = win.numel()
     stack = F.conv2d(stack, win.view(1, 1, k, 1).expand(groups, 1, k, 1), groups=groups)
     stack = F.conv2d(stack, win.view(1, 1, 1, k).expand(groups, 1, 1, k), groups=groups)
@@ -307,8 +331,11 @@ def _check_pair(x, y, data_range, fn: str) -> tuple[torch.Tensor, torch.Tensor, 
             f"{fn}: expected float images in [0, {data_range:g}] or uint8 images, got {x.dtype}"
         )
     for t, name in ((x, "x"), (y, "y")):
-        check_finite(t, f"{fn}: {name}")
-        lo, hi = float(t.min()), float(t.max())
+        # One pass: NaN propagates into both extremes and ±inf shows in one of them.
+        lo_t, hi_t = torch.aminmax(t)
+        lo, hi = float(lo_t), float(hi_t)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            check_finite(t, f"{fn}: {name}")
         if lo < 0.0 or hi > data_range:
             hint = (
                 "; images in [0, 255] need x / 255 (or data_range=255)"

@@ -1,0 +1,1 @@
+"""Benchmarks of ``lib`` against the peer libraries: ``python -m benchmarks.run`` (see README)."""
