@@ -91,14 +91,23 @@ def check_images(
                 "convert with x.float() / 255"
             )
         return x
+    return check_unit_range(x, name, "images")
+
+
+def check_unit_range(x: torch.Tensor, name: str, what: str = "images") -> torch.Tensor:
+    """``x`` when it is a float tensor whose values are finite and in [0, 1] (one min/max pass
+    over the data); the errors name ``what`` (images, clips, …) and say how to rescale."""
     if not x.is_floating_point():
-        raise TypeError(f"{name}: expected float images in [0, 1], got dtype {x.dtype}")
-    check_finite(x, name)
-    lo, hi = float(x.min()), float(x.max())
+        raise TypeError(f"{name}: expected float {what} in [0, 1], got dtype {x.dtype}")
+    if x.numel() == 0:
+        return x
+    lo, hi = (float(v) for v in torch.aminmax(x.detach()))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        check_finite(x, name)  # says how many values are bad
     if lo < 0.0 or hi > 1.0:
         raise ValueError(
-            f"{name}: float images must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; "
-            "images in [-1, 1] need (x + 1) / 2, images in [0, 255] need x / 255"
+            f"{name}: float {what} must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; "
+            f"{what} in [-1, 1] need (x + 1) / 2, {what} in [0, 255] need x / 255"
         )
     return x
 

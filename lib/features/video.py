@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib._checks import as_tensor, check_choice, check_finite, check_positive_int
+from lib._checks import as_tensor, check_choice, check_positive_int, check_unit_range
 from lib.paths import DATA_DIR
 
 __all__ = [
@@ -89,16 +89,7 @@ def check_clips(
             f"{name}: frames must be at least {min_size}×{min_size}, got "
             f"{x.shape[-2]}×{x.shape[-1]}"
         )
-    if not x.is_floating_point():
-        raise TypeError(f"{name}: expected float clips in [0, 1], got dtype {x.dtype}")
-    check_finite(x, name)
-    lo, hi = float(x.min()), float(x.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(
-            f"{name}: values must lie in [0, 1], got [{lo:.4g}, {hi:.4g}]; clips in [-1, 1] "
-            "need (x + 1) / 2"
-        )
-    return x
+    return check_unit_range(x, name, "clips")
 
 
 class ClipFeatureExtractor(nn.Module):
