@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lib.datasets.street import street
+from lib.datasets.street import STREET_CLASSES, street
 from lib.metrics.video import warping_error
 from lib.models import vid2vid as V
 from lib.video import pixel_grid, warp
@@ -365,3 +365,18 @@ def test_committed_generator_learned_the_flow_and_the_composite(rollouts):
     assert torch.allclose(composite, full["image"][:, 1:], atol=1e-5)
     assert float(m.mean()) < 0.5  # most of each frame is copied from the previous one
     assert torch.equal(out["no_warp"]["image"], out["no_warp"]["h"])
+
+
+def test_editing_the_labels_changes_the_output_where_they_changed(committed):
+    # Notebook 10, section 7 (committed run: mean |change| 0.102 where cars became road, 0.019
+    # elsewhere, 12 clips × 12 frames).
+    test = street(3, frames=6, size=64, seed=11)
+    car, road = STREET_CLASSES.index("car"), STREET_CLASSES.index("road")
+    edited_labels = torch.where(test.labels == car, road, test.labels)
+    with torch.no_grad():
+        before = V.generate_clip(committed["full"], test.labels, keep=("image",))["image"]
+        after = V.generate_clip(committed["full"], edited_labels, keep=("image",))["image"]
+    changed = (test.labels == car).unsqueeze(2)
+    delta = (after - before).abs().mean(2, keepdim=True)
+    assert bool(changed.any())
+    assert float(delta[changed].mean()) > 3 * float(delta[~changed].mean())
