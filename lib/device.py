@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 
 
@@ -26,3 +29,24 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
             "use device='cpu' or device='auto'"
         )
     return resolved
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int) -> Iterator[None]:
+    """``torch.set_num_threads(threads)`` inside the block, the caller's setting restored after
+    it (so library code and tests never leave the thread count changed).
+
+    Small CPU workloads (the course's toy networks, rendering small crops) run as fast or faster
+    on one thread, and on a busy machine the synchronisation of torch's thread pool can cost far
+    more than a second core saves; a training run is also reproducible only for a fixed count.
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads: expected an integer ≥ 1, got {threads!r}")
+    previous = torch.get_num_threads()
+    if previous != threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)

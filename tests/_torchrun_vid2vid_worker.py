@@ -19,6 +19,7 @@ import torch.distributed as dist
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir)))
 
+from lib._io import atomic_write  # noqa: E402
 from lib.models.vid2vid import Vid2VidGenerator  # noqa: E402
 from lib.train import vid2vid as T  # noqa: E402
 
@@ -60,10 +61,7 @@ def main(out_path: str) -> None:
             "params_changed": bool((params - initial).abs().max() > 0),
             "batches_differ": not torch.equal(batches[0], batches[1]),
         }
-        tmp = out_path + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(result, fh)
-        os.replace(tmp, out_path)
+        atomic_write(out_path, lambda fh: json.dump(result, fh), mode="w")
     dist.barrier()
     dist.destroy_process_group()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lib.device import cpu_threads
+
 CUDA = torch.cuda.is_available()
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 
@@ -25,3 +27,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one CPU thread during the test, the previous count restored afterwards: the
+    course's small networks train fastest so, and a run is reproducible only for a fixed count."""
+    with cpu_threads(1):
+        yield

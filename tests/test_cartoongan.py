@@ -42,7 +42,7 @@ from lib.train.cartoongan import (
     training_data,
 )
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def warping_error(frames, flow, occlusion):

@@ -37,12 +37,7 @@ from lib.train.dance import Recipe, main, train_transfer
 SMALL = DanceConfig(size=32, width=8, blocks=1, d_width=8, face_crop=8, face_width=8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

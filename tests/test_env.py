@@ -1,6 +1,10 @@
 """The environment report names every package of the course stack and the compute device."""
 
+import pytest
+import torch
+
 from lib import resolve_device
+from lib.device import cpu_threads
 from lib.env import PACKAGES, environment_report, format_report
 
 
@@ -24,3 +28,16 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_cpu_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), cpu_threads(1):
+        raise RuntimeError("restored even when the block fails")
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        with cpu_threads(0):
+            pass

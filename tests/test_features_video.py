@@ -90,8 +90,9 @@ def test_random_baseline_is_seeded_and_registered():
         get_clip_network("c3d-imagenet")
 
 
-def test_i3d_has_pytorch_i3d_names_and_loads_only_checked_local_files(tmp_path, monkeypatch):
-    torch.set_num_threads(1)
+def test_i3d_has_pytorch_i3d_names_and_loads_only_checked_local_files(
+    tmp_path, monkeypatch, one_thread
+):
     net = InceptionI3D(weights="random", frame_size=32)
     keys = net.state_dict()
     for key in (

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from lib.datasets import street
+from lib.device import cpu_threads
 from lib.features import random_cnn
 from lib.features.video import load_street_c3d
 from lib.metrics import fid
@@ -29,12 +30,14 @@ from lib.metrics.video import (
 )
 from lib.video_bench import CLIP_CORRUPTIONS, KEEPS_FRAMES, corrupt_clips, frame_order
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 @pytest.fixture(scope="module")
 def sets():
-    torch.set_num_threads(1)
-    reference = street(96, frames=8, size=64, seed=100)
-    test = street(96, frames=8, size=64, seed=200)
+    with cpu_threads(1):
+        reference = street(96, frames=8, size=64, seed=100)
+        test = street(96, frames=8, size=64, seed=200)
     return reference, test
 
 

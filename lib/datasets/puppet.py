@@ -26,15 +26,14 @@ gives the same clip on any device and for any chunking.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import torch
 
 from lib._checks import as_tensor, check_positive_int
-from lib.device import resolve_device
+from lib.device import cpu_threads, resolve_device
 
 # --------------------------------------------------------------------------------- the skeleton
 JOINT_NAMES = (
@@ -119,20 +118,11 @@ _PART = {name: i for i, name in enumerate(PART_NAMES)}
 _CHUNK = 48  # frames rendered at once; results do not depend on it
 
 
-@contextmanager
-def _one_cpu_thread(device: torch.device) -> Iterator[None]:
+def _one_cpu_thread(device: torch.device):
     """Render CPU crops on one thread: the crops are small, and on a busy machine the
     synchronisation of torch's thread pool costs far more than the second core saves (measured
     on two shared cores: 0.8 s on one thread against 5–30 s on two for 600 frames at 128²)."""
-    threads = torch.get_num_threads()
-    if device.type != "cpu" or threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
+    return cpu_threads(1) if device.type == "cpu" else contextlib.nullcontext()
 
 
 # ---------------------------------------------------------------------------------- subjects

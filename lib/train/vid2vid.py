@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 
 from lib.datasets.street import street
+from lib.device import cpu_threads
 from lib.models.vid2vid import (
     FLOW_SOURCES,
     HISTORY,
@@ -278,10 +279,10 @@ def train(cfg: TrainConfig | None = None, **overrides) -> tuple[Vid2VidGenerator
     ``report`` holds the per-stage loss histories, wall and CPU seconds and the config.
     """
     cfg = dataclasses.replace(cfg or TrainConfig(), **overrides).validate()
-    torch.set_num_threads(cfg.threads)
     device = init_distributed(cfg.device)
     seed_everything(cfg.seed, deterministic=False)
-    with deterministic_algorithms(device.type == "cpu"):  # restored afterwards
+    # thread count and deterministic mode are both restored afterwards
+    with cpu_threads(cfg.threads), deterministic_algorithms(device.type == "cpu"):
         return _train(cfg, device)
 
 
