@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 course: $(STAMP)
-	$(PY) -m lib.notebooks course
+	$(PY) -m tools.notebooks course
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -4,7 +4,7 @@ Subpackages (imports flow downwards only):
 
 - ``lib.datasets``  offline data sets and loaders for real ones (MNIST, CIFAR-10, image folders)
 - ``lib.viz``       the course plotting theme, image grids, clips as animations, ``save_fig``
-- ``lib.notebooks`` the course's notebook tooling (discovery, parameters, execution, checks)
+- ``tools.notebooks`` the course's notebook tooling (discovery, parameters, execution, checks)
 """
 
 __version__ = "0.1.0"

@@ -129,3 +129,36 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
         options = ", ".join(map(repr, choices))
         raise ValueError(f"{name}: unknown value {value!r}; choose one of {options}")
     return value
+
+
+def check_clips(
+    clips,
+    name: str = "clips",
+    *,
+    channels: Sequence[int] | None = (1, 3),
+    min_frames: int = 1,
+    min_size: int = 1,
+) -> torch.Tensor:
+    """Validate a batch of clips: an N×T×C×H×W float tensor with values in [0, 1].
+
+    Returns the input as a tensor (not copied). A single clip T×C×H×W needs ``clips[None]``.
+    """
+    x = as_tensor(clips, name)
+    if x.ndim != 5:
+        hint = " (one clip T×C×H×W needs clips[None])" if x.ndim == 4 else ""
+        raise ValueError(f"{name}: expected an N×T×C×H×W tensor, got shape {tuple(x.shape)}{hint}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name}: no clips (shape {tuple(x.shape)})")
+    if x.shape[1] < min_frames:
+        raise ValueError(f"{name}: need at least {min_frames} frames per clip, got {x.shape[1]}")
+    if channels is not None and x.shape[2] not in channels:
+        raise ValueError(
+            f"{name}: expected {' or '.join(map(str, channels))} channel(s) in dimension 2 "
+            f"(N×T×C×H×W), got {x.shape[2]} (shape {tuple(x.shape)})"
+        )
+    if min(x.shape[-2:]) < min_size:
+        raise ValueError(
+            f"{name}: frames must be at least {min_size}×{min_size}, got "
+            f"{x.shape[-2]}×{x.shape[-1]}"
+        )
+    return check_unit_range(x, name, "clips")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib import __version__
+from lib import __version__, features, metrics
 from lib._io import atomic_write, load_state_dict, sha256_file
 from lib.datasets import image_folder, list_images
 from lib.paths import DATA_DIR
@@ -154,8 +154,6 @@ def cached_features(net, path: Path, images, taps, settings: dict, args) -> dict
 
 # ------------------------------------------------------------------------------------ metrics
 def compute_metrics(real_images, fake_images, real, fake, names, net) -> dict:
-    from lib import metrics
-
     results: dict[str, object] = {}
     for name in names:
         if name == "fid":
@@ -189,8 +187,6 @@ def _format(value) -> str:
 
 
 def metrics_command(args) -> int:
-    from lib import features
-
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
     unknown = [m for m in names if m not in METRICS]
     if unknown or not names:

@@ -2,7 +2,7 @@
 ``torchrun --standalone --nproc_per_node 2 THIS OUT.json``.
 
 Each rank trains a tiny vid2vid (32², one level) for two steps with
-``lib.train.vid2vid.train`` (gloo, DistributedDataParallel), on its own batches. Afterwards the
+``lib.train.recipes.vid2vid.train`` (gloo, DistributedDataParallel), on its own batches. Afterwards the
 ranks gather a flat copy of their generator's parameters, and rank 0 writes the largest
 difference between the replicas (0 when DDP kept them identical), whether training moved the
 parameters, and whether the ranks saw different batches.
@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), os.pa
 
 from lib._io import atomic_write  # noqa: E402
 from lib.models.vid2vid import Vid2VidGenerator  # noqa: E402
-from lib.train import vid2vid as T  # noqa: E402
+from lib.train.recipes import vid2vid as T  # noqa: E402
 
 
 def _flat(module: torch.nn.Module) -> torch.Tensor:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from lib import bench
+from lib.bench import degradations
 from lib.bench import (
     DEGRADATIONS,
     LEVELS,
@@ -182,7 +183,7 @@ def test_mix_replaces_a_fraction_of_images_with_matched_other_images(grey):
     out = degrade(x, "mix", strength=0.25, seed=0, other=other)
     replaced = (out != x).flatten(1).any(1)
     assert int(replaced.sum()) == 50  # round(0.25 · 200)
-    matched = bench._match_images(other, x)
+    matched = degradations._match_images(other, x)
     gap = (out[replaced].flatten(1)[:, None] - matched.flatten(1)[None]).abs().amax(2)
     assert float(gap.min(1).values.max()) < 1e-6  # each replaced image is one of other's
     # More images than other holds: each other image is used ⌊m/len⌋ or ⌈m/len⌉ times.

@@ -32,7 +32,7 @@ from lib.models.cartoongan import (
     training_diagnostics,
 )
 from lib.models.style_transfer import gram_matrix, neural_style_transfer, style_loss, style_net
-from lib.train.cartoongan import (
+from lib.train.recipes.cartoongan import (
     PRESETS,
     Recipe,
     finetune_temporal,
@@ -396,7 +396,7 @@ def test_command_line_writes_weights_and_resumes(tmp_path, capsys):
 
 
 def test_load_errors_say_how_to_retrain(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m lib.train.cartoongan"):
+    with pytest.raises(FileNotFoundError, match="python -m lib.train cartoongan"):
         load_cartoongan("full", folder=tmp_path)
     with pytest.raises(ValueError, match="variant"):
         load_cartoongan("anime")
@@ -457,7 +457,7 @@ def test_temporal_finetune_lowers_flicker(committed):
 
 def test_omega_sweep_in_the_manifest():
     from lib.models.cartoongan import CARTOONGAN_DIR
-    from lib.train.checkpoints import read_manifest
+    from lib.weights import read_manifest
 
     sweep = read_manifest(CARTOONGAN_DIR)["omega_sweep"]
     assert set(sweep) == {"0", "1", "3", "10"}

@@ -19,8 +19,8 @@ from ipywidgets import widgets  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from lib import bench  # noqa: E402
+from lib.bench.distortions import DISTORTIONS, STRENGTH_RANGES, distort, match_mse, mse  # noqa: E402
 from lib.datasets import ImageSet, digits, photos, shapes  # noqa: E402
-from lib.distortions import DISTORTIONS, STRENGTH_RANGES, distort, match_mse, mse  # noqa: E402
 from lib.metrics import ms_ssim, ssim  # noqa: E402
 from lib.metrics.diversity import ms_ssim_diversity, scale_weights  # noqa: E402
 from lib.widgets.ssim_maps import MAP_NAMES, SSIMMapsWidget  # noqa: E402

@@ -16,7 +16,7 @@ import lib.bench as bench
 import lib.datasets as datasets
 import lib.features as features
 from lib.features.classifiers import WIDTHS, CourseCNN
-from lib.features.train_classifiers import accuracy, fit_classifier
+from lib.features.fitting import accuracy, fit_classifier
 from lib.metrics import density_coverage, gan_train_test, precision_recall
 from lib.models import checkpoint_steps, generate, load_generator
 

@@ -32,7 +32,7 @@ from lib.models.dance import (
     stick_figures,
     transfer,
 )
-from lib.train.dance import Recipe, main, train_transfer
+from lib.train.recipes.dance import Recipe, main, train_transfer
 
 SMALL = DanceConfig(size=32, width=8, blocks=1, d_width=8, face_crop=8, face_width=8)
 
@@ -262,7 +262,7 @@ def test_committed_files_are_small_and_checked(tmp_path):
     data = bytearray((tmp_path / "full.pt").read_bytes())
     data[-10] ^= 0xFF
     (tmp_path / "full.pt").write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="python -m lib.train.dance --variant full"):
+    with pytest.raises(ValueError, match="python -m lib.train dance --variant full"):
         load_dance_model("full", folder=tmp_path)
     with pytest.raises(ValueError, match="variant"):
         load_dance_model("no_face")

@@ -21,16 +21,15 @@ from lib.models import (
     load_generator,
 )
 from lib.models.dcgan import GAN_DIR
-from lib.models.train_dcgan import Recipe, checkpoint_schedule, train
-from lib.train import (
+from lib.train import progress, seed_everything
+from lib.weights import (
     half_precision,
-    progress,
     read_manifest,
     read_weights,
-    seed_everything,
     update_manifest,
     write_weights,
 )
+from lib.train.recipes.dcgan import Recipe, checkpoint_schedule, train
 from tests.conftest import DEVICES
 
 # Measured on the committed final shapes checkpoint (2,000 samples, shapes-cnn); the test uses
@@ -303,7 +302,7 @@ def test_generate_on_device_matches_cpu(device):
 
 @pytest.mark.filterwarnings("ignore:fake. only 60 samples")  # a tiny evaluation set on purpose
 def test_train_and_save_writes_loadable_checkpoints_and_removes_stale_ones(tmp_path):
-    from lib.models.train_dcgan import train_and_save
+    from lib.train.recipes.dcgan import train_and_save
 
     (tmp_path / "shapes-step999.pt").write_bytes(b"left over from an earlier run")
     recipe = Recipe(steps=4, batch_size=8, real_images=64, eval_images=60, checkpoints=3)

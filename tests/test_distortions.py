@@ -1,4 +1,4 @@
-"""lib.distortions: each distortion's definition, MSE monotone in the strength, MSE matching."""
+"""lib.bench.distortions: each distortion's definition, MSE monotone in the strength, MSE matching."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import torch
 from scipy.fft import dct
 
 from lib import bench
-from lib.datasets import photos, shapes
-from lib.distortions import (
+from lib.bench.distortions import (
     DISTORTIONS,
     JPEG_LUMINANCE_TABLE,
     STRENGTH_RANGES,
@@ -21,6 +20,7 @@ from lib.distortions import (
     match_mse,
     mse,
 )
+from lib.datasets import photos, shapes
 
 TARGET = 210 / 255**2  # Wang et al.'s MSE 210 on 8-bit grey levels
 

@@ -11,7 +11,8 @@ import torch
 import lib.datasets as datasets
 import lib.features as features
 from lib.features.classifiers import CLASSIFIERS_DIR, CourseCNN, load_course_classifier, random_cnn
-from lib.features.train_classifiers import SHAPES_TEST_SEED, accuracy, fit_classifier
+from lib.features.fitting import accuracy, fit_classifier
+from lib.train.recipes.classifiers import SHAPES_TEST_SEED
 from tests.conftest import DEVICES
 
 

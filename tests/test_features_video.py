@@ -46,7 +46,7 @@ def test_the_committed_network_loads_checked_and_knows_the_motion():
     assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.float16}
     net = load_street_c3d()
     assert "sha256" in net.describe() and "64-d" in net.describe()
-    from lib.features.train_video import accuracy, render_pool
+    from lib.train.recipes.clip_network import accuracy, render_pool
 
     pool = render_pool(12, seed=4242)
     assert accuracy(net, pool, seed=0, batches=2) > 0.4  # chance 1/6; held-out 0.54
@@ -72,7 +72,7 @@ def test_a_replaced_weights_file_is_refused_with_the_retrain_command(tmp_path):
 
 
 def test_the_trainer_runs_saves_float16_and_reloads(tmp_path):
-    from lib.features.train_video import main
+    from lib.train.recipes.clip_network import main
 
     assert main(["--steps", "2", "--batch", "4", "--pool", "3", "--out", str(tmp_path)]) == 0
     entry = json.loads((tmp_path / "manifest.json").read_text())["street-c3d"]

@@ -10,6 +10,7 @@ import math
 import pytest
 import torch
 
+from lib.bench.clips import CLIP_CORRUPTIONS, KEEPS_FRAMES, corrupt_clips, frame_order
 from lib.datasets import street
 from lib.device import cpu_threads
 from lib.features import random_cnn
@@ -28,7 +29,6 @@ from lib.metrics.video import (
     video_metrics,
     warping_error,
 )
-from lib.video_bench import CLIP_CORRUPTIONS, KEEPS_FRAMES, corrupt_clips, frame_order
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from papermill.parameterize import parameterize_notebook
 
-from lib import notebooks
+from tools import notebooks
 
 TESTS = Path(__file__).parent
 PARAMS_DIR = TESTS / "notebook_params"

@@ -1,4 +1,4 @@
-"""lib.report_card and its explorer: every metric on a dict of image sets, the scoring of the
+"""lib.evaluation.report_card and its explorer: every metric on a dict of image sets, the scoring of the
 deck's four criteria, the claims notebook 09 shows (on small sets, with the notebook's rules), and
 ReportCardExplorer driven without a browser."""
 
@@ -14,9 +14,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from ipywidgets import widgets  # noqa: E402
 
-from lib import bench, study  # noqa: E402
-from lib import report_card as rc  # noqa: E402
+from lib import bench  # noqa: E402
+from lib.evaluation import study  # noqa: E402
 from lib.datasets import ImageSet, photos, shapes  # noqa: E402
+from lib.evaluation import report_card as rc  # noqa: E402
 from lib.features import get as get_network  # noqa: E402
 from lib.models import generate, load_generator  # noqa: E402
 from lib.widgets.report_card import ReportCardExplorer  # noqa: E402

@@ -22,8 +22,8 @@ import pytest
 import torch
 from ipywidgets import widgets
 
-from lib import study as S
 from lib.datasets import ImageSet
+from lib.evaluation import study as S
 from lib.widgets.study import ForcedChoiceStudy, image_renderer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -544,7 +544,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     import torch
-    from lib.study import make_trials
+    from lib.evaluation.study import make_trials
     from lib.widgets.study import ForcedChoiceStudy
 
     path, k = sys.argv[1], int(sys.argv[2])

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lib import study as S
+from lib.evaluation import study as S
 from lib.widgets.study import ForcedChoiceStudy, clip_renderer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,7 +123,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     import torch
-    from lib.study import make_trials
+    from lib.evaluation.study import make_trials
     from lib.widgets.study import ForcedChoiceStudy
 
     path, k = sys.argv[1], int(sys.argv[2])

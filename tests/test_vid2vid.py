@@ -252,8 +252,8 @@ def test_bad_inputs_get_clear_errors(clips):
 
 # --------------------------------------------------------------------------------- training
 def test_training_script_runs_saves_and_resumes(tmp_path):
-    from lib.train import vid2vid as T
     from lib.train.loop import load_state
+    from lib.train.recipes import vid2vid as T
 
     cfg = T.parse_args(
         ["--size", "32", "--levels", "1", "--steps", "2", "--batch", "1", "--clips", "2",
@@ -270,7 +270,7 @@ def test_training_script_runs_saves_and_resumes(tmp_path):
         b = V.generate_clip(loaded, labels)["image"]
     assert (a - b).abs().max() < 0.03  # float16 storage
     entry = loaded.info
-    assert entry["command"].startswith("python -m lib.train.vid2vid") and entry["sha256"]
+    assert entry["command"].startswith("python -m lib.train vid2vid") and entry["sha256"]
     state = tmp_path / "state" / "full-exact-single.state.pt"
     step, extra = load_state(state, modules={"generator": V.Vid2VidGenerator(width=8, blocks=2)})
     assert step == 2 and extra["stage"] == "single"
@@ -278,12 +278,12 @@ def test_training_script_runs_saves_and_resumes(tmp_path):
     assert len(resumed["history"]["single"]) == 1  # only the missing step ran
     # a corrupted weight file is refused with the retrain command
     (tmp_path / "out" / "full.pt").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="lib.train.vid2vid"):
+    with pytest.raises(ValueError, match="lib.train.recipes.vid2vid"):
         V.load_vid2vid("full", folder=tmp_path / "out")
 
 
 def test_training_config_validation():
-    from lib.train import vid2vid as T
+    from lib.train.recipes import vid2vid as T
 
     with pytest.raises(ValueError, match="at least 5 frames"):
         T.parse_args(["--frames", "4"])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from lib._checks import check_images
+
 
 def proportional_counts(weights: torch.Tensor, n: int) -> torch.Tensor:
     """Split ``n`` into integer parts proportional to non-negative ``weights`` by the largest
@@ -88,8 +90,6 @@ class ImageSet:
 def check_image_set(value, name: str = "images") -> ImageSet:
     """``value`` when it is an :class:`ImageSet` of valid images (float N×C×H×W in [0, 1]);
     a ``TypeError`` that says how to wrap a tensor otherwise."""
-    from lib._checks import check_images
-
     if not isinstance(value, ImageSet):
         raise TypeError(
             f"{name}: expected a lib.datasets.ImageSet, got {type(value).__name__}; wrap a "

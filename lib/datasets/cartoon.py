@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from lib._checks import check_choice, check_images, check_positive_int
 from lib.datasets.base import ImageSet
+from lib.datasets.files import image_folder
 from lib.device import resolve_device
 
 SCENE_TYPES = ("countryside", "village", "forest", "still_life")
@@ -1063,8 +1064,6 @@ def unpaired_folders(
     :func:`lib.datasets.image_folder`. With ``crop`` (default) each image is centre-cropped to
     the target aspect ratio before resizing, so nothing is stretched (CartoonGAN trains on
     256×256). Labels are dropped: the two sides are unpaired and unlabelled."""
-    from lib.datasets.files import image_folder
-
     if isinstance(size, bool) or not isinstance(size, int | tuple | list):
         raise TypeError(f"size: expected an int or (height, width), got {size!r}")
     sets = []

@@ -45,11 +45,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from lib._checks import check_choice, check_images, check_positive_int
+from lib._checks import check_choice, check_clips, check_images, check_positive_int
 
-__all__ = ["FeatureExtractor"]
+__all__ = ["ClipFeatureExtractor", "FeatureExtractor"]
 
 
 class FeatureExtractor(nn.Module):
@@ -217,3 +218,98 @@ class FeatureExtractor(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, num_features={self.num_features}"
+
+
+class ClipFeatureExtractor(nn.Module):
+    """A clip → feature-vector network (the video analogue of :class:`FeatureExtractor`).
+
+    Subclasses set ``name``, ``num_features``, ``clip_length`` (frames it was trained on),
+    ``frame_size``, ``normalisation`` and ``taps``, and implement ``_run(x, taps)`` on a
+    validated N×T×3×H×W batch already resized to ``frame_size``.
+    """
+
+    name: str = "clip-network"
+    num_features: int = 0
+    num_classes: int | None = None
+    clip_length: int = 8
+    min_frames: int = 1
+    frame_size: int = 64
+    taps: tuple[str, ...] = ("features",)
+    default_tap: str = "features"
+    normalisation: str = "none"
+    default_batch_size: int = 32
+
+    def _run(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def weights_description(self) -> str:
+        return "not stated"
+
+    @property
+    def device(self) -> torch.device:
+        for tensor in self.parameters():
+            return tensor.device
+        return torch.device("cpu")
+
+    def prepare(self, clips: torch.Tensor) -> torch.Tensor:
+        """N×T×C×H×W in [0, 1] → N×3×T×S×S (grey repeated to RGB, frames resized to S)."""
+        n, t, c, h, w = clips.shape
+        x = clips.float()
+        if c == 1:
+            x = x.expand(-1, -1, 3, -1, -1)
+        s = self.frame_size
+        if (h, w) != (s, s):
+            x = F.interpolate(
+                x.reshape(n * t, 3, h, w),
+                size=(s, s),
+                mode="bilinear",
+                antialias=True,
+                align_corners=False,
+            ).reshape(n, t, 3, s, s)
+        return x.permute(0, 2, 1, 3, 4)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        """Default tap of one batch, differentiable (for use inside a loss)."""
+        check_clips(clips.detach(), min_frames=self.min_frames)
+        return self._run(self.prepare(clips.to(self.device)), (self.default_tap,))[self.default_tap]
+
+    @torch.no_grad()
+    def features(
+        self, clips, *, batch_size: int | None = None, tap: str | None = None
+    ) -> torch.Tensor:
+        """One feature vector per clip, N×D, without gradients, batch by batch."""
+        tap = self.default_tap if tap is None else check_choice(tap, "tap", self.taps)
+        batch_size = check_positive_int(
+            self.default_batch_size if batch_size is None else batch_size, "batch_size"
+        )
+        x = check_clips(clips, min_frames=self.min_frames)
+        was_training = self.training
+        self.eval()
+        try:
+            out = [
+                self._run(self.prepare(x[i : i + batch_size].to(self.device)), (tap,))[tap]
+                for i in range(0, x.shape[0], batch_size)
+            ]
+        finally:
+            self.train(was_training)
+        return torch.cat(out)
+
+    def logits(self, clips, *, batch_size: int | None = None) -> torch.Tensor:
+        if "logits" not in self.taps:
+            raise NotImplementedError(f"{self.name!r} has no classifier head")
+        return self.features(clips, batch_size=batch_size, tap="logits")
+
+    def describe(self) -> str:
+        lines = [
+            f"{self.name}: {type(self).__name__}, {self.num_features}-d features "
+            f"(tap {self.default_tap!r})",
+            f"  input:         N×T×C×H×W clips, C = 1 or 3, float in [0, 1]; trained on "
+            f"{self.clip_length}-frame clips",
+            f"  resize:        frames to {self.frame_size}×{self.frame_size} "
+            "(antialiased bilinear)",
+            f"  normalisation: {self.normalisation}",
+            f"  taps:          {', '.join(self.taps)}",
+            f"  weights:       {self.weights_description()}",
+            f"  device:        {self.device}",
+        ]
+        return "\n".join(lines)

@@ -15,7 +15,7 @@ that are not 32×32 are resized with antialiased bilinear interpolation. Normali
 
 Weights live in ``data/classifiers/NAME.pt`` next to ``manifest.json`` (sha256, accuracy and
 training settings); loading checks the checksum and uses ``torch.load(weights_only=True)``.
-``python -m lib.features.train_classifiers`` retrains them deterministically.
+``python -m lib.train classifiers`` retrains them deterministically.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def read_manifest(folder: Path = CLASSIFIERS_DIR) -> dict:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing; retrain the course classifiers with "
-            "`python -m lib.features.train_classifiers`"
+            "`python -m lib.train classifiers`"
         )
     return json.loads(path.read_text())
 
@@ -157,14 +157,14 @@ def load_course_classifier(name: str, *, folder: str | os.PathLike | None = None
     if entry is None or not path.is_file():
         raise FileNotFoundError(
             f"{path} (or its manifest entry) is missing; retrain with "
-            f"`python -m lib.features.train_classifiers --only {name}`"
+            f"`python -m lib.train classifiers --only {name}`"
         )
     digest = sha256_file(path)
     if digest != entry["sha256"]:
         raise ValueError(
             f"{path}: checksum mismatch (sha256 {digest[:16]}…, manifest says "
             f"{entry['sha256'][:16]}…); the file is corrupt or was replaced — restore it from the "
-            f"repository or retrain with `python -m lib.features.train_classifiers --only {name}`"
+            f"repository or retrain with `python -m lib.train classifiers --only {name}`"
         )
     net = CourseCNN(COURSE_CLASSIFIERS[name][1], name=name)
     net.load_state_dict(load_state_dict(path))

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lib._io import check_name_hash, hub_checkpoints_dir, load_state_dict, state_dict_problems
-from lib.features.video import ClipFeatureExtractor
+from lib.features.base import ClipFeatureExtractor
 
 __all__ = ["I3D_WEIGHT_NAMES", "InceptionI3D", "find_i3d_weights"]
 

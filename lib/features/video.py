@@ -14,7 +14,7 @@ to RGB). Every network states the clip length and frame size it was trained for 
 ``street-c3d`` — the course network. Four 3×3×3 convolutions (BatchNorm, ReLU; widths
 16-32-64-64; stride 2 in space at every layer, in time at the last two) on 8 frames of 64×64,
 global average pooling → **64-d features**, a linear head with 6 classes. It is trained
-(:mod:`lib.features.train_video`) without labels on the toy street: an 8-frame window is cut from
+(:mod:`lib.train.recipes.clip_network`) without labels on the toy street: an 8-frame window is cut from
 a clip at a frame step of 1, 2 or 3, played forwards or backwards, and the network names which
 of the 6 it is. To answer it must measure how far and which way things move between frames, so
 its features respond to motion as well as to appearance — the property a video distance needs.
@@ -22,7 +22,7 @@ It never sees a shuffled, jittered or frame-repeated clip in training.
 
 Weights live in ``data/video_features/street-c3d.pt`` (float16) next to ``manifest.json`` (sha256,
 held-out accuracy, training settings); loading checks the checksum and reads with
-``torch.load(weights_only=True)``; ``python -m lib.features.train_video`` retrains them.
+``torch.load(weights_only=True)``; ``python -m lib.train clip_network`` retrains them.
 """
 
 from __future__ import annotations
@@ -32,11 +32,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from lib._checks import as_tensor, check_choice, check_positive_int, check_unit_range
+from lib._checks import check_choice, check_clips
+from lib.device import resolve_device
+from lib.features.base import ClipFeatureExtractor
+from lib.features.i3d import InceptionI3D
 from lib.paths import DATA_DIR
+from lib.weights import read_manifest, read_weights
 
 __all__ = [
     "CLIP_NETWORKS",
@@ -56,135 +59,7 @@ C3D_CLIP_LENGTH = 8
 C3D_SIZE = 64
 #: The training task's classes: (frame step, direction).
 C3D_CLASSES = tuple((step, direction) for direction in (1, -1) for step in (1, 2, 3))
-RETRAIN = "retrain with `python -m lib.features.train_video`"
-
-
-def check_clips(
-    clips,
-    name: str = "clips",
-    *,
-    channels: Sequence[int] | None = (1, 3),
-    min_frames: int = 1,
-    min_size: int = 1,
-) -> torch.Tensor:
-    """Validate a batch of clips: an N×T×C×H×W float tensor with values in [0, 1].
-
-    Returns the input as a tensor (not copied). A single clip T×C×H×W needs ``clips[None]``.
-    """
-    x = as_tensor(clips, name)
-    if x.ndim != 5:
-        hint = " (one clip T×C×H×W needs clips[None])" if x.ndim == 4 else ""
-        raise ValueError(f"{name}: expected an N×T×C×H×W tensor, got shape {tuple(x.shape)}{hint}")
-    if x.shape[0] == 0:
-        raise ValueError(f"{name}: no clips (shape {tuple(x.shape)})")
-    if x.shape[1] < min_frames:
-        raise ValueError(f"{name}: need at least {min_frames} frames per clip, got {x.shape[1]}")
-    if channels is not None and x.shape[2] not in channels:
-        raise ValueError(
-            f"{name}: expected {' or '.join(map(str, channels))} channel(s) in dimension 2 "
-            f"(N×T×C×H×W), got {x.shape[2]} (shape {tuple(x.shape)})"
-        )
-    if min(x.shape[-2:]) < min_size:
-        raise ValueError(
-            f"{name}: frames must be at least {min_size}×{min_size}, got "
-            f"{x.shape[-2]}×{x.shape[-1]}"
-        )
-    return check_unit_range(x, name, "clips")
-
-
-class ClipFeatureExtractor(nn.Module):
-    """A clip → feature-vector network (the video analogue of :class:`FeatureExtractor`).
-
-    Subclasses set ``name``, ``num_features``, ``clip_length`` (frames it was trained on),
-    ``frame_size``, ``normalisation`` and ``taps``, and implement ``_run(x, taps)`` on a
-    validated N×T×3×H×W batch already resized to ``frame_size``.
-    """
-
-    name: str = "clip-network"
-    num_features: int = 0
-    num_classes: int | None = None
-    clip_length: int = 8
-    min_frames: int = 1
-    frame_size: int = 64
-    taps: tuple[str, ...] = ("features",)
-    default_tap: str = "features"
-    normalisation: str = "none"
-    default_batch_size: int = 32
-
-    def _run(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
-
-    def weights_description(self) -> str:
-        return "not stated"
-
-    @property
-    def device(self) -> torch.device:
-        for tensor in self.parameters():
-            return tensor.device
-        return torch.device("cpu")
-
-    def prepare(self, clips: torch.Tensor) -> torch.Tensor:
-        """N×T×C×H×W in [0, 1] → N×3×T×S×S (grey repeated to RGB, frames resized to S)."""
-        n, t, c, h, w = clips.shape
-        x = clips.float()
-        if c == 1:
-            x = x.expand(-1, -1, 3, -1, -1)
-        s = self.frame_size
-        if (h, w) != (s, s):
-            x = F.interpolate(
-                x.reshape(n * t, 3, h, w),
-                size=(s, s),
-                mode="bilinear",
-                antialias=True,
-                align_corners=False,
-            ).reshape(n, t, 3, s, s)
-        return x.permute(0, 2, 1, 3, 4)
-
-    def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        """Default tap of one batch, differentiable (for use inside a loss)."""
-        check_clips(clips.detach(), min_frames=self.min_frames)
-        return self._run(self.prepare(clips.to(self.device)), (self.default_tap,))[self.default_tap]
-
-    @torch.no_grad()
-    def features(
-        self, clips, *, batch_size: int | None = None, tap: str | None = None
-    ) -> torch.Tensor:
-        """One feature vector per clip, N×D, without gradients, batch by batch."""
-        tap = self.default_tap if tap is None else check_choice(tap, "tap", self.taps)
-        batch_size = check_positive_int(
-            self.default_batch_size if batch_size is None else batch_size, "batch_size"
-        )
-        x = check_clips(clips, min_frames=self.min_frames)
-        was_training = self.training
-        self.eval()
-        try:
-            out = [
-                self._run(self.prepare(x[i : i + batch_size].to(self.device)), (tap,))[tap]
-                for i in range(0, x.shape[0], batch_size)
-            ]
-        finally:
-            self.train(was_training)
-        return torch.cat(out)
-
-    def logits(self, clips, *, batch_size: int | None = None) -> torch.Tensor:
-        if "logits" not in self.taps:
-            raise NotImplementedError(f"{self.name!r} has no classifier head")
-        return self.features(clips, batch_size=batch_size, tap="logits")
-
-    def describe(self) -> str:
-        lines = [
-            f"{self.name}: {type(self).__name__}, {self.num_features}-d features "
-            f"(tap {self.default_tap!r})",
-            f"  input:         N×T×C×H×W clips, C = 1 or 3, float in [0, 1]; trained on "
-            f"{self.clip_length}-frame clips",
-            f"  resize:        frames to {self.frame_size}×{self.frame_size} "
-            "(antialiased bilinear)",
-            f"  normalisation: {self.normalisation}",
-            f"  taps:          {', '.join(self.taps)}",
-            f"  weights:       {self.weights_description()}",
-            f"  device:        {self.device}",
-        ]
-        return "\n".join(lines)
+RETRAIN = "retrain with `python -m lib.train clip_network`"
 
 
 class StreetC3D(ClipFeatureExtractor):
@@ -243,8 +118,6 @@ class StreetC3D(ClipFeatureExtractor):
 
 def load_street_c3d(*, folder: str | os.PathLike | None = None) -> StreetC3D:
     """The trained course clip network, its file's sha256 checked against the manifest."""
-    from lib.train import read_manifest, read_weights
-
     folder = VIDEO_FEATURES_DIR if folder is None else Path(folder)
     manifest = read_manifest(folder, how_to_fix=RETRAIN)
     entry = manifest.get(STREET_C3D)
@@ -288,17 +161,11 @@ def random_c3d(*, seed: int = 0, calibration_clips: int = 64) -> StreetC3D:
     return net
 
 
-def _i3d(**kwargs):
-    from lib.features.i3d import InceptionI3D
-
-    return InceptionI3D(**kwargs)
-
-
 #: name → builder; ``get_clip_network(name, **kwargs)`` calls it.
 CLIP_NETWORKS = {
     STREET_C3D: load_street_c3d,
     "random-c3d": random_c3d,
-    "i3d": _i3d,
+    "i3d": InceptionI3D,
 }
 
 
@@ -307,7 +174,5 @@ def get_clip_network(
 ) -> ClipFeatureExtractor:
     """A clip network by name: ``"street-c3d"`` (trained, committed), ``"random-c3d"`` or
     ``"i3d"`` (Kinetics weights from a local file only; see :mod:`lib.features.i3d`)."""
-    from lib.device import resolve_device
-
     check_choice(name, "name", tuple(CLIP_NETWORKS))
     return CLIP_NETWORKS[name](**kwargs).to(resolve_device(device)).eval()

@@ -22,7 +22,7 @@ from lib.datasets import ImageSet
 from lib.device import resolve_device
 from lib.features.base import FeatureExtractor
 from lib.features.classifiers import WIDTHS, CourseCNN
-from lib.features.train_classifiers import accuracy, fit_classifier
+from lib.features.fitting import accuracy, fit_classifier
 
 __all__ = ["GanTrainTest", "gan_train_test"]
 
@@ -60,7 +60,7 @@ def gan_train_test(
     """GAN-train, GAN-test and the real→real baseline, as accuracies in [0, 1].
 
     Classifiers are the course CNN (:class:`~lib.features.classifiers.CourseCNN`) trained from a
-    seeded initialisation with :func:`~lib.features.train_classifiers.fit_classifier` for
+    seeded initialisation with :func:`~lib.features.fitting.fit_classifier` for
     ``epochs`` epochs. Pass an already trained ``real_classifier`` (e.g.
     ``lib.features.get("shapes-cnn")``) to skip training on the real images. ``widths`` are the
     channels of the CNN's four stages: the course's ``(24, 48, 96, 96)`` by default; a narrow

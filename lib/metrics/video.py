@@ -27,14 +27,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from lib._checks import as_tensor, check_choice, check_finite
-from lib.features.video import ClipFeatureExtractor, check_clips, get_clip_network
+from lib._checks import as_tensor, check_choice, check_clips, check_finite
+from lib.features import get
+from lib.features.video import ClipFeatureExtractor, get_clip_network
 from lib.metrics.frechet import fid
 from lib.metrics.kernel import kid
-from lib.video import warp
+from lib.video import DIS_PRESETS, estimate_flow, warp
 
 __all__ = [
     "DIS_PRESETS",
@@ -52,7 +52,6 @@ __all__ = [
     "warping_error",
 ]
 
-DIS_PRESETS = ("ultrafast", "fast", "medium")
 
 
 # ------------------------------------------------------------------------------------- per frame
@@ -64,8 +63,6 @@ def frames_of(clips) -> torch.Tensor:
 
 def _image_net(net, device):
     if isinstance(net, str):
-        from lib.features import get
-
         return get(net, device=device)
     return net
 
@@ -195,60 +192,6 @@ def warping_error(
     if total == 0:
         raise ValueError("occlusion: no visible pixel after frame 0 in any clip")
     return float((squared * weight).sum()) / total
-
-
-def _grey_uint8(frames: torch.Tensor) -> np.ndarray:
-    luma = torch.tensor([0.299, 0.587, 0.114], dtype=frames.dtype, device=frames.device)
-    grey = frames if frames.shape[-3] == 1 else (frames * luma.view(3, 1, 1)).sum(-3, keepdim=True)
-    return (grey[..., 0, :, :].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
-
-
-def estimate_flow(
-    clips,
-    *,
-    preset: str = "medium",
-    occlusion_alpha: float = 0.01,
-    occlusion_beta: float = 0.5,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Backward flow and an occlusion mask estimated from the frames alone (OpenCV DIS).
-
-    For each t ≥ 1, DIS (Kroeger et al. 2016; ``cv2.DISOpticalFlow``, ``preset`` ultrafast / fast
-    / medium) on the grey frames gives the backward flow b (frame t → t−1) and the forward flow
-    f (frame t−1 → t). A pixel is marked occluded when the two disagree (Sundaram et al. 2010):
-
-        ‖b(p) + f(p + b(p))‖² > α (‖b(p)‖² + ‖f(p + b(p))‖²) + β,   α = 0.01, β = 0.5 px²
-
-    Frame 0 gets zero flow and is all occluded. Returns ``(flow N×T×2×H×W, occlusion N×T×H×W)``
-    on the clips' device. Runs on the CPU (OpenCV), one frame pair at a time.
-    """
-    import cv2
-
-    x = check_clips(clips, min_frames=2)
-    check_choice(preset, "preset", DIS_PRESETS)
-    n, t, _, h, w = x.shape
-    grey = _grey_uint8(x.detach())
-    dis = cv2.DISOpticalFlow_create(
-        {
-            "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-        }[preset]
-    )
-    backward = np.zeros((n, t, h, w, 2), np.float32)
-    forward = np.zeros((n, t, h, w, 2), np.float32)
-    for i in range(n):
-        for k in range(1, t):
-            # calc(a, b) returns flow with a(p) ≈ b(p + flow(p)).
-            backward[i, k] = dis.calc(grey[i, k], grey[i, k - 1], None)
-            forward[i, k] = dis.calc(grey[i, k - 1], grey[i, k], None)
-    b = torch.from_numpy(backward).permute(0, 1, 4, 2, 3)
-    f = torch.from_numpy(forward).permute(0, 1, 4, 2, 3)
-    f_at = warp(f[:, 1:], b[:, 1:])  # forward flow sampled where each pixel came from
-    mismatch = ((b[:, 1:] + f_at) ** 2).sum(2)
-    scale = (b[:, 1:] ** 2).sum(2) + (f_at**2).sum(2)
-    occluded = torch.ones(n, t, h, w, dtype=torch.bool)
-    occluded[:, 1:] = mismatch > occlusion_alpha * scale + occlusion_beta
-    return b.to(x.device), occluded.to(x.device)
 
 
 def estimated_warping_error(clips, *, preset: str = "medium", reduction: str = "mean"):

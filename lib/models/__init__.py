@@ -3,7 +3,7 @@
 ``lib.models.dcgan``: a small class-conditional DCGAN for 32×32 images whose checkpoints along
 training (committed in ``data/gan``) are the "real generator" the metrics are tested on:
 :class:`ConditionalGenerator`, :class:`ConditionalDiscriminator`, :func:`generate`,
-:func:`load_generator`, :func:`checkpoint_steps`. ``python -m lib.models.train_dcgan`` retrains
+:func:`load_generator`, :func:`checkpoint_steps`. ``python -m lib.train dcgan`` retrains
 them.
 
 ``lib.models.dance_pose``: Everybody Dance Now's pose pre-processing: temporal median smoothing
@@ -13,19 +13,19 @@ normalisation between two subjects (:func:`fit_pose_normalisation`, :func:`norma
 ``lib.models.cartoongan``: CartoonGAN — :class:`CartoonGenerator`, :class:`CartoonDiscriminator`,
 :func:`load_cartoongan` (the committed variants), :func:`cartoonize`; ``lib.models.style_transfer``:
 Gatys et al.'s neural style transfer (:func:`neural_style_transfer`, :func:`gram_matrix`), the
-baseline. ``python -m lib.train.cartoongan`` retrains them.
+baseline. ``python -m lib.train cartoongan`` retrains them.
 
 ``lib.models.dance``: Everybody Dance Now on the dancing puppet — :class:`DanceModel` (a
 pix2pixHD generator with temporal smoothing, a pair discriminator and a face residual GAN),
 :func:`load_dance_model`, :func:`transfer` (the whole motion-transfer pipeline), the keypoint
 regressor for the pose distance (:func:`load_keypoint_regressor`), :func:`crop_ssim`,
-:func:`pose_distance`, :func:`frame_jitter`. ``python -m lib.train.dance`` retrains them.
+:func:`pose_distance`, :func:`frame_jitter`. ``python -m lib.train dance`` retrains them.
 
 ``lib.models.vid2vid``: vid2vid on the toy street — :class:`Vid2VidGenerator` (label maps and
 the two previous frames in; hallucinated image, flow and mask out; coarse-to-fine),
 :class:`ImageDiscriminator`, :class:`VideoDiscriminator`, :func:`generate_clip`, the losses
 (:func:`generator_losses`, :func:`discriminator_losses`), :func:`load_vid2vid`.
-``python -m lib.train.vid2vid`` retrains them.
+``python -m lib.train vid2vid`` retrains them.
 
 ``lib.models.pix2pixhd``: the blocks the Part II models share — :class:`GlobalGenerator`,
 :class:`ResidualBlock`, :class:`PatchDiscriminator`, :class:`MultiscaleDiscriminator`,

@@ -27,7 +27,7 @@ Losses (§3.2), LSGAN as in the authors' code:
             offline the course network's ``stage1_pre`` + ``stage3_pre``, see :func:`content_net`)
 
 ω = 10 balances the paper's VGG19 features; the size of L_con depends on the feature network, so
-the course's training recipe uses ω = 3 with its own network (see :mod:`lib.train.cartoongan`).
+the course's training recipe uses ω = 3 with its own network (see :mod:`lib.train.recipes.cartoongan`).
 
 Training (§3.3): an *initialisation phase* with L_con alone (G learns to reconstruct the photo),
 then adversarial training. For video, :func:`temporal_loss` adds a flicker penalty
@@ -50,11 +50,13 @@ import torch
 from torch import nn
 
 from lib._checks import as_tensor, check_choice, check_images, check_positive_int
+from lib.datasets.cartoon import colour_count, edge_sharpness, texture_energy
+from lib.features.classifiers import INPUT_SIZE
 from lib.features.perceptual import PerceptualNet, perceptual_loss, perceptual_net
 from lib.models.pix2pixhd import NORMS, ResidualBlock, norm_layer
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import load_committed
 from lib.video import warp
+from lib.weights import load_committed
 
 __all__ = [
     "CARTOONGAN_DIR",
@@ -86,7 +88,7 @@ OMEGA = 10.0  # the paper's content weight ω
 #: resolution; stage 1 adds the low-level structure that a network trained on flat shapes keeps
 #: poorly at stage 3 alone — with stage 3 only, the initialisation phase does not reconstruct).
 CONTENT_LAYERS = {"vgg19": ["conv4_4"], "course": ["stage1_pre", "stage3_pre"]}
-RETRAIN = "python -m lib.train.cartoongan --variant {variant} --preset course --out data/cartoongan"
+RETRAIN = "python -m lib.train cartoongan --variant {variant} --preset course --out data/cartoongan"
 
 #: The committed generators: name → (the training run that makes it, what it shows).
 VARIANTS: dict[str, str] = {
@@ -99,7 +101,7 @@ VARIANTS: dict[str, str] = {
     "temporal": "the full model fine-tuned on street clips with the temporal loss",
     "temporal_control": "the full model fine-tuned on the same clips without the temporal loss",
 }
-#: The training run that writes each variant (``--variant`` of :mod:`lib.train.cartoongan`).
+#: The training run that writes each variant (``--variant`` of :mod:`lib.train.recipes.cartoongan`).
 VARIANT_RUN = {
     "full": "full",
     "init_only": "full",
@@ -341,8 +343,7 @@ def network_view(net: PerceptualNet, images: torch.Tensor) -> torch.Tensor:
         )
     if net.backend != "course" or images.ndim != 4:
         return images
-    from lib.features.classifiers import INPUT_SIZE as s
-
+    s = INPUT_SIZE
     n, c, h, w = images.shape
     if h <= s and w <= s or h % s or w % s:
         return images
@@ -481,8 +482,6 @@ def training_diagnostics(
     * ``edge_sharpness``, ``texture_energy`` and ``colour_count`` of the outputs (means over
       images; :mod:`lib.datasets.cartoon`), to compare with the cartoons and the photos.
     """
-    from lib.datasets.cartoon import colour_count, edge_sharpness, texture_energy
-
     x = check_images(photos, "photos", channels=(3,))
     y = cartoonize(generator, x)
     net = content_net(backend="course", device=x.device) if net is None else net

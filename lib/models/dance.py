@@ -33,7 +33,7 @@ stand-in for running OpenPose on the results). Temporal stability: :func:`frame_
 
 Trained weights (float16) live in ``data/dance/`` with a manifest; :func:`load_dance_model` and
 :func:`load_keypoint_regressor` check each file's sha256 and say how to retrain
-(``python -m lib.train.dance``).
+(``python -m lib.train dance``).
 """
 
 from __future__ import annotations
@@ -50,12 +50,13 @@ from lib._checks import as_tensor, check_choice, check_positive_int
 from lib.datasets.puppet import JOINTS, render_pose
 from lib.metrics.ssim import ssim as _ssim
 from lib.metrics.video import pose_distance
+from lib.models.dance_pose import fit_pose_normalisation, smooth_keypoints
 from lib.models.pix2pixhd import GlobalGenerator, MultiscaleDiscriminator, PatchDiscriminator
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import load_committed
+from lib.weights import load_committed
 
 DANCE_DIR = DATA_DIR / "dance"
-RETRAIN = "python -m lib.train.dance --variant {variant}"
+RETRAIN = "python -m lib.train dance --variant {variant}"
 # Trained motion-transfer models; the "no face GAN" ablation is "full" with the face GAN off.
 VARIANTS = ("full", "no_temporal")
 
@@ -372,7 +373,7 @@ class KeypointRegressor(nn.Module):
     2, 4, 8) for a wide view, a 1×1 convolution to one heat map per joint, and a **soft-argmax**:
     ``k_j = Σ_p softmax(h_j)(p) · p`` with ``p`` the pixel-centre coordinates of the heat map
     cell in the image's pixels. Differentiable, sub-pixel, trained with an L1 loss on the
-    coordinates (``lib.train.dance --variant keypoints``). It stands in for OpenPose in the
+    coordinates (``lib.train.recipes.dance --variant keypoints``). It stands in for OpenPose in the
     paper's pose-distance evaluation.
     """
 
@@ -552,8 +553,6 @@ def transfer(
     Missing joints are NaN in ``source_keypoints`` or have ``source_confidence`` 0. Raises
     ``ValueError`` when no frame shows an ankle (the floor cannot be found).
     """
-    from lib.models.dance_pose import fit_pose_normalisation, smooth_keypoints
-
     if not isinstance(model, DanceModel):
         raise TypeError(f"model: expected a DanceModel, got {type(model).__name__}")
     smoothed = smooth_keypoints(source_keypoints, source_confidence, window=window)

@@ -18,7 +18,7 @@ a 3×3 convolution at the same resolution), LeakyReLU(0.2), no normalisation, su
     D(x, y) = wᵀφ(x) + b + embed_D(y)ᵀ φ(x)
 
 plus an auxiliary classifier head ``c(x) = Vφ(x)`` (Odena et al. 2017, AC-GAN) trained on real
-images only, that the generator is asked to satisfy too (see :mod:`lib.models.train_dcgan`).
+images only, that the generator is asked to satisfy too (see :mod:`lib.train.recipes.dcgan`).
 
 The loss is the hinge loss (Lim & Ye 2017; Miyato et al. 2018, eq. 16)::
 
@@ -42,11 +42,11 @@ from lib._checks import check_choice, check_positive_int
 from lib.datasets import DIGIT_CLASSES, SHAPE_CLASSES, ImageSet
 from lib.device import resolve_device
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import manifest_entry, read_weights
+from lib.weights import manifest_entry, read_weights
 
 GAN_DIR = DATA_DIR / "gan"
 DATASETS = {"shapes": (3, SHAPE_CLASSES), "digits": (1, DIGIT_CLASSES)}
-RETRAIN = "python -m lib.models.train_dcgan --dataset {dataset}"
+RETRAIN = "python -m lib.train dcgan --dataset {dataset}"
 
 __all__ = [
     "DATASETS",

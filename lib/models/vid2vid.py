@@ -40,7 +40,7 @@ Pieces (REFERENCE §B, pix2pixHD blocks from :mod:`lib.models.pix2pixhd`):
 - The measures of the notebook's ablation live in :mod:`lib.metrics.video`
   (``warping_error`` under the exact flow, ``per_frame_fid``); :func:`flow_colours` draws flows.
 - :func:`load_vid2vid`: the committed trained generators (``data/vid2vid``, float16, sha256
-  checked); ``python -m lib.train.vid2vid`` retrains them.
+  checked); ``python -m lib.train vid2vid`` retrains them.
 
 Images are float RGB in [0, 1] at every public function (the networks work in [−1, 1] inside).
 """
@@ -57,6 +57,7 @@ from torch import nn
 
 from lib._checks import check_choice, check_positive_int
 from lib.datasets.street import STREET_CLASSES
+from lib.features.perceptual import perceptual_loss
 from lib.models.pix2pixhd import (
     MultiscaleDiscriminator,
     PatchDiscriminator,
@@ -66,8 +67,8 @@ from lib.models.pix2pixhd import (
     norm_layer,
 )
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import load_committed
-from lib.video import warp
+from lib.video import estimate_flow, warp
+from lib.weights import load_committed
 
 __all__ = [
     "HISTORY",
@@ -94,7 +95,7 @@ LOSS_WEIGHTS = {"gan": 1.0, "feature_matching": 10.0, "perceptual": 10.0, "flow"
 FLOW_SOURCES = ("exact", "dis", "none")
 VARIANTS = ("full", "no_warp", "no_video_d")
 VID2VID_DIR = DATA_DIR / "vid2vid"
-RETRAIN = "python -m lib.train.vid2vid --variant {variant} --out data/vid2vid"
+RETRAIN = "python -m lib.train vid2vid --variant {variant} --out data/vid2vid"
 # The authors' occlusion test for a reference flow: warp error < 0.02 on [−1, 1] images.
 CONFIDENCE_THRESHOLD = 0.01  # the same on [0, 1] images
 
@@ -532,8 +533,6 @@ def reference_flow(clips, source: str = "exact") -> tuple[torch.Tensor, torch.Te
         flow = clips.flow
         conf = (~clips.occlusion).unsqueeze(2).float()
     elif source == "dis":
-        from lib.metrics.video import estimate_flow
-
         flow = estimate_flow(frames)[0]
         err = (warp(frames[:, :-1], flow[:, 1:]) - frames[:, 1:]).abs().mean(2, keepdim=True)
         conf = torch.cat([torch.zeros_like(err[:, :1]), (err < CONFIDENCE_THRESHOLD).float()], 1)
@@ -612,8 +611,6 @@ def generator_losses(
         terms["gan_video"] = weights["gan"] * gan_v
         terms["fm_video"] = weights["feature_matching"] * fm_v
     if perceptual is not None:
-        from lib.features.perceptual import perceptual_loss
-
         terms["perceptual"] = weights["perceptual"] * perceptual_loss(
             perceptual, _flat(image), _flat(frames)
         )

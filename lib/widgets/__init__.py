@@ -9,7 +9,7 @@
                        the images, the values against real data, detected or not
 ``ForcedChoiceStudy``  a human two-alternative forced-choice study: pairs of images (or clips),
                        each answer appended to a JSONL file, resumable (statistics in
-                       :mod:`lib.study`)
+                       :mod:`lib.evaluation.study`)
 =====================  =======================================================================
 
 Every explorer keeps its numbers in plain Python (``explorer.results``) next to the widgets

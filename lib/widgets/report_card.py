@@ -3,11 +3,11 @@
 Pick a set of the bench (a distortion, a loss of diversity, or any extra set such as a trained
 generator's samples), a level for the distortions and a metric: the panel shows the set's images,
 every metric's value next to the fresh real draws' mean and range, how much worse than real each
-is on the common scale of :func:`lib.report_card.worse_than_real` (in real spreads; positive =
-worse), whether the metric *detects* the set (:func:`lib.report_card.separation` above 1), and
+is on the common scale of :func:`lib.evaluation.report_card.worse_than_real` (in real spreads; positive =
+worse), whether the metric *detects* the set (:func:`lib.evaluation.report_card.separation` above 1), and
 the chosen metric against the distortion level.
 
-The numbers come from a :class:`lib.report_card.Evaluator` (the reference's features are
+The numbers come from a :class:`lib.evaluation.report_card.Evaluator` (the reference's features are
 computed once); each (set, level) is evaluated at most once and kept, and evaluations the
 notebook already made can be handed in (``precomputed``), so moving through them is instant.
 """
@@ -22,10 +22,11 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from lib import bench
+from lib import bench, datasets
 from lib._checks import check_choice, check_positive_int
 from lib.datasets import ImageSet
-from lib.report_card import (
+from lib.device import resolve_device
+from lib.evaluation.report_card import (
     Evaluation,
     Evaluator,
     Spread,
@@ -33,9 +34,11 @@ from lib.report_card import (
     bench_set_names,
     format_value,
     metric,
+    real_spread,
     separation,
     worse_than_real,
 )
+from lib.models import generate, load_generator
 from lib.widgets._panel import Panel, figure_png, grid_png
 
 __all__ = ["ReportCardExplorer"]
@@ -53,7 +56,7 @@ class ReportCardExplorer(Panel):
             is not offered).
         extra: more sets to offer, ``{name: ImageSet}`` (e.g. a trained generator's samples);
             like the sets that lose diversity, they have no level.
-        spread: the fresh real draws' :func:`lib.report_card.real_spread`; without it the
+        spread: the fresh real draws' :func:`lib.evaluation.report_card.real_spread`; without it the
             real columns and the scores stay empty.
         set_name, metric_key, level: what is selected at first.
         seed: seed of the bench sets and of the metrics' random choices.
@@ -328,11 +331,6 @@ def classroom_explorer(
     chosen. With the defaults it is ready in about half a minute on two CPU cores.
     """
     import warnings
-
-    from lib import datasets
-    from lib.device import resolve_device
-    from lib.models import generate, load_generator
-    from lib.report_card import real_spread
 
     n_images = check_positive_int(n_images, "n_images", minimum=50)
     n_held_out = check_positive_int(n_held_out, "n_held_out", minimum=20)

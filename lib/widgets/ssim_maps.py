@@ -9,7 +9,7 @@ SSIM (Wang et al. 2004) compares two images window by window. With Gaussian-weig
     s = (σxy + C3) / (σx σy + C3)                structure          SSIM map = l · c · s
 
 and SSIM is the mean of the map. The widget distorts one reference image with any of
-:data:`lib.distortions.DISTORTIONS` and shows the reference, the distorted image and the three
+:data:`lib.bench.distortions.DISTORTIONS` and shows the reference, the distorted image and the three
 maps with their product. Choosing a distortion sets its strength so that the MSE equals a target
 (by default Wang et al.'s 210 on 8-bit grey levels), so every distortion starts at the same MSE;
 the slider then moves the strength and the button brings the MSE back to the target.
@@ -26,8 +26,8 @@ import torch
 from matplotlib.figure import Figure
 
 from lib._checks import check_choice, check_images, check_positive_int
+from lib.bench.distortions import DISTORTIONS, STRENGTH_RANGES, distort, match_mse, mse
 from lib.datasets import ImageSet
-from lib.distortions import DISTORTIONS, STRENGTH_RANGES, distort, match_mse, mse
 from lib.metrics import ms_ssim, ssim
 from lib.widgets._panel import Panel, figure_png
 
@@ -56,7 +56,7 @@ class SSIMMapsWidget(Panel):
         image: the reference image, C×H×W or 1×C×H×W float in [0, 1] (C = 1 or 3), or an
             ImageSet (its first image is used). Grey images show SSIM as in the paper; colour
             images get one map per channel, shown averaged over the channels.
-        distortion: the one selected at first, from :data:`lib.distortions.DISTORTIONS`.
+        distortion: the one selected at first, from :data:`lib.bench.distortions.DISTORTIONS`.
         strength: its first strength (default: the strength that gives the target MSE).
         target_mse_8bit: the MSE the button (and a change of distortion) matches, in 8-bit grey
             levels² (MSE on [0, 1] images × 255²); 210 as in Wang et al. (2004, Fig. 2).

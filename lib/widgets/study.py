@@ -5,11 +5,11 @@ models' outputs) and two buttons, "left" and "right"; a progress bar counts the 
 ``media="clip"`` the items are short clips (N×T×C×H×W sets, :func:`clip_renderer`): both play
 side by side as looping animated GIFs, started together, and a "replay" button restarts both in
 step. Each
-press is appended at once to the student's answer file (:func:`lib.study.append_answer`: one
+press is appended at once to the student's answer file (:func:`lib.evaluation.study.append_answer`: one
 JSON line, flushed and fsync'ed), so a kernel that dies loses nothing that was answered, and a
 new widget on the same file continues where the student stopped. The trials come from
-:func:`lib.study.make_trials` (sides randomised with a seed and balanced, so a preference for
-one side can be measured and cancels out); the statistics live in :mod:`lib.study`.
+:func:`lib.evaluation.study.make_trials` (sides randomised with a seed and balanced, so a preference for
+one side can be measured and cancels out); the statistics live in :mod:`lib.evaluation.study`.
 
 Keyboard: the two buttons are ordinary HTML buttons — Tab moves the focus to them, Enter or
 Space presses the focused one.
@@ -28,10 +28,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from lib._checks import check_images, check_positive_int
+from lib._checks import check_clips, check_images, check_positive_int
 from lib.datasets import ImageSet
-from lib.paths import DATA_DIR
-from lib.study import (
+from lib.evaluation.study import (
     CHOICES,
     MEDIA,
     Trial,
@@ -42,6 +41,7 @@ from lib.study import (
     append_answer,
     read_answers,
 )
+from lib.paths import DATA_DIR
 
 __all__ = ["ForcedChoiceStudy", "clip_renderer", "image_renderer"]
 
@@ -127,8 +127,6 @@ def clip_renderer(
     ``.frames`` tensor such as :class:`lib.datasets.street.StreetClips`): item ``i`` of a set is
     its ``i``-th clip, drawn as a looping GIF about ``size`` pixels wide at ``fps`` frames per
     second. Returns the renderer and ``{set name: number of clips}``."""
-    from lib.features.video import check_clips
-
     if not isinstance(sets, Mapping) or not sets:
         raise TypeError(
             "sets: expected a non-empty dict {set name: N×T×C×H×W clip tensor}, got "
@@ -156,7 +154,7 @@ class ForcedChoiceStudy:
     """A two-alternative forced-choice study: two items, "left" or "right", one file of answers.
 
     Args:
-        trials: the plan, from :func:`lib.study.make_trials` (the same seed must be used when
+        trials: the plan, from :func:`lib.evaluation.study.make_trials` (the same seed must be used when
             the study is resumed: the recorded trials are checked against it).
         sets: ``{set name: ImageSet or N×C×H×W tensor}`` for an image study (item i is image
             i); with ``media="clip"``, ``{set name: N×T×C×H×W tensor}`` (item i is clip i, shown

@@ -15,8 +15,8 @@ import pytest
 import yaml
 from papermill.parameterize import parameterize_notebook
 
-from lib import notebooks
 from tests.browser import _processes
+from tools import notebooks
 
 ARTIFACTS = _processes.REPO / "build" / "browser-artifacts"
 PARAMS = _processes.REPO / "tests" / "notebook_params"

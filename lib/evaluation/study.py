@@ -1085,5 +1085,5 @@ def write_example_answers(path: str | os.PathLike = EXAMPLE_PATH) -> Path:
     return save_answers(path, example_answers(), overwrite=True)
 
 
-if __name__ == "__main__":  # python -m lib.study regenerates the example file
+if __name__ == "__main__":  # python -m lib.evaluation.study regenerates the example file
     print(write_example_answers())

@@ -1,10 +1,10 @@
 """Train CartoonGAN (:mod:`lib.models.cartoongan`) on procedural cartoons and photo crops.
 
-    python -m lib.train.cartoongan                       # quick run: ≤ 5 min on a CPU core
-    python -m lib.train.cartoongan --variant no_smooth   # an ablation
-    python -m lib.train.cartoongan --variant full --preset course --out data/cartoongan
-    python -m lib.train.cartoongan --preset paper --device cuda   # 256², the paper's networks
-    torchrun --nproc_per_node 4 -m lib.train.cartoongan --preset paper --device cuda
+    python -m lib.train cartoongan                       # quick run: ≤ 5 min on a CPU core
+    python -m lib.train cartoongan --variant no_smooth   # an ablation
+    python -m lib.train cartoongan --variant full --preset course --out data/cartoongan
+    python -m lib.train cartoongan --preset paper --device cuda   # 256², the paper's networks
+    torchrun --nproc_per_node 4 -m lib.train.recipes.cartoongan --preset paper --device cuda
 
 A run has the paper's two phases (§3.3) and, for the ``full`` variant, a video fine-tune:
 
@@ -54,6 +54,7 @@ import torch
 from lib._checks import check_choice, check_positive_int
 from lib.datasets.cartoon import cartoons, edge_smooth
 from lib.datasets.photos import photos
+from lib.datasets.street import street
 from lib.models.cartoongan import (
     CartoonDiscriminator,
     CartoonGenerator,
@@ -65,9 +66,9 @@ from lib.models.cartoongan import (
     training_diagnostics,
 )
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import half_precision, update_manifest, write_weights
 from lib.train.distributed import is_main_process, rank, world_size
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+from lib.weights import half_precision, update_manifest, write_weights
 
 __all__ = [
     "PRESETS",
@@ -214,8 +215,6 @@ def training_data(recipe: Recipe, seed: int = 0) -> TrainingData:
     p = photos(recipe.n_photos, size=recipe.size, seed=seed * 10 + 2).images
     clips = None
     if recipe.temporal_steps:
-        from lib.datasets.street import street
-
         clips = street(
             recipe.n_clips, frames=recipe.clip_frames, size=recipe.size, seed=seed * 10 + 3
         )
@@ -467,7 +466,7 @@ def _measure(g: CartoonGenerator, recipe: Recipe, net) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lib.train.cartoongan",
+        prog="python -m lib.train cartoongan",
         description="Train CartoonGAN (init phase, adversarial phase, temporal fine-tune).",
     )
     parser.add_argument("--variant", default="full", choices=tuple(RUN_VARIANTS))
@@ -512,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     device = init_distributed(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    command = "python -m lib.train.cartoongan " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m lib.train cartoongan " + " ".join(sys.argv[1:] if argv is None else argv)
     wall0, cpu0 = time.perf_counter(), _cpu_seconds()
     data = training_data(recipe, args.seed)
     base = {

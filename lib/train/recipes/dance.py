@@ -1,11 +1,11 @@
 """Train Everybody Dance Now on the dancing puppet, and the keypoint regressor that evaluates it.
 
-    python -m lib.train.dance                         # the full model, 64², about 4 CPU minutes
-    python -m lib.train.dance --variant no_temporal   # the per-frame ablation
-    python -m lib.train.dance --variant keypoints     # the pose-distance keypoint regressor
-    python -m lib.train.dance --size 256 --steps 20000 --face-steps 5000 --batch 8 \\
+    python -m lib.train dance                         # the full model, 64², about 4 CPU minutes
+    python -m lib.train dance --variant no_temporal   # the per-frame ablation
+    python -m lib.train dance --variant keypoints     # the pose-distance keypoint regressor
+    python -m lib.train dance --size 256 --steps 20000 --face-steps 5000 --batch 8 \\
         --width 64 --blocks 9 --downsamples 4 --device cuda   # GPU parameters, larger model
-    torchrun --nproc_per_node 4 -m lib.train.dance --device cuda ...   # data-parallel
+    torchrun --nproc_per_node 4 -m lib.train.recipes.dance --device cuda ...   # data-parallel
 
 Motion-transfer variants (``full``, ``no_temporal``): the target is the ``short`` puppet dancing
 ``--frames`` frames of dance seed 11 (``Recipe.data_seed``); the generator learns its own stick
@@ -57,10 +57,10 @@ from lib.models.dance import (
 from lib.models.dance_pose import normalise_poses
 from lib.models.pix2pixhd import feature_matching_loss, lsgan_loss
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import half_precision, update_manifest, write_weights
 from lib.train.distributed import barrier, is_main_process, rank
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
 from lib.train.seeding import seed_everything
+from lib.weights import half_precision, update_manifest, write_weights
 
 TARGET = "short"
 SOURCE = "tall"
@@ -424,7 +424,7 @@ def save_run(net: torch.nn.Module, recipe: Recipe, record: dict, out: Path, comm
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lib.train.dance",
+        prog="python -m lib.train dance",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -496,7 +496,7 @@ def main(argv=None) -> int:
     record["cpu_seconds"] = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     record["device"], record["threads"] = str(device), args.threads
     if is_main_process():
-        command = "python -m lib.train.dance " + " ".join(sys.argv[1:] if argv is None else argv)
+        command = "python -m lib.train dance " + " ".join(sys.argv[1:] if argv is None else argv)
         entry = save_run(net, recipe, record, args.out, command.strip())
         print(
             f"{args.variant}: {args.out / entry['file']}, final losses {entry['final_losses']}, "

@@ -1,7 +1,7 @@
 """Train the course clip network ``street-c3d`` and write it to ``data/video_features``.
 
-    python -m lib.features.train_video                 # the committed weights (≈ 3 min, 1 thread)
-    python -m lib.features.train_video --steps 100 --out /tmp/c3d
+    python -m lib.train clip_network                 # the committed weights (≈ 3 min, 1 thread)
+    python -m lib.train clip_network --steps 100 --out /tmp/c3d
 
 The task needs no labels (self-supervised): from a toy street clip (:func:`lib.datasets.street`,
 64×64) an 8-frame window is cut at a frame step of 1, 2 or 3 and played forwards or backwards;
@@ -33,6 +33,7 @@ from lib.features.video import (
     VIDEO_FEATURES_DIR,
     StreetC3D,
 )
+from lib.weights import half_precision, update_manifest, write_weights
 
 TEST_SEED = 777_777
 POOL_FRAMES = (C3D_CLIP_LENGTH - 1) * max(s for s, _ in C3D_CLASSES) + 1
@@ -138,8 +139,6 @@ def train(
 
 def save(net: StreetC3D, report: dict, folder: str | Path = VIDEO_FEATURES_DIR) -> Path:
     """Write ``street-c3d.pt`` (float16) and its manifest entry, both atomically."""
-    from lib.train import half_precision, update_manifest, write_weights
-
     folder = Path(folder)
     path = folder / f"{STREET_C3D}.pt"
     digest = write_weights(path, half_precision(net.state_dict()))
@@ -148,7 +147,7 @@ def save(net: StreetC3D, report: dict, folder: str | Path = VIDEO_FEATURES_DIR) 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.features.train_video")
+    parser = argparse.ArgumentParser(prog="python -m lib.train clip_network")
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--pool", type=int, default=256, help="clips rendered for training")

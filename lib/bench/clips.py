@@ -28,6 +28,7 @@ import torch
 
 from lib._checks import check_choice
 from lib.features.video import check_clips
+from lib.video import warp
 
 __all__ = ["CLIP_CORRUPTIONS", "KEEPS_FRAMES", "corrupt_clips", "frame_order"]
 
@@ -91,8 +92,6 @@ def corrupt_clips(
         raise ValueError(f"strength: expected a standard deviation ≥ 0, got {strength!r}")
     gen = torch.Generator().manual_seed(int(seed))
     if kind == "wobble":
-        from lib.video import warp
-
         offset = (torch.randn(n, t, 2, 1, 1, generator=gen) * s).to(x.device, torch.float32)
         flow = offset.expand(n, t, 2, *x.shape[-2:])
         return warp(x.float(), flow).clamp(0, 1).to(x.dtype)

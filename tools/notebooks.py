@@ -2,10 +2,10 @@
 
 Command line::
 
-    python -m lib.notebooks course [NAME ...]   execute notebooks in place (default parameters)
-    python -m lib.notebooks check               static checks of every committed notebook
-    python -m lib.notebooks params NAME         the parameters a notebook accepts
-    python -m lib.notebooks normalise [NAME ...]   normalise metadata in place
+    python -m tools.notebooks course [NAME ...]   execute notebooks in place (default parameters)
+    python -m tools.notebooks check               static checks of every committed notebook
+    python -m tools.notebooks params NAME         the parameters a notebook accepts
+    python -m tools.notebooks normalise [NAME ...]   normalise metadata in place
 
 A notebook is ``notebooks/NN_name.ipynb``; new notebooks are picked up by the pattern, so there
 is no list to keep in sync.
@@ -185,7 +185,7 @@ def static_problems(path: Path) -> list[str]:
         except ValueError as exc:
             problems.append(str(exc))
     if normalise(nb) != nb:
-        problems.append("metadata not normalised (run: python -m lib.notebooks normalise NAME)")
+        problems.append("metadata not normalised (run: python -m tools.notebooks normalise NAME)")
     return problems
 
 
@@ -219,7 +219,7 @@ def run_course(paths: list[Path]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lib.notebooks", description=__doc__.split("\n")[0]
+        prog="python -m tools.notebooks", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_course = sub.add_parser("course", help="execute notebooks in place with default parameters")

@@ -1,4 +1,4 @@
-"""Train vid2vid on the toy street: ``python -m lib.train.vid2vid [options]``.
+"""Train vid2vid on the toy street: ``python -m lib.train vid2vid [options]``.
 
 Coarse-to-fine, as in the paper: a coarse generator is trained at half the resolution (stage
 ``coarse``), then a finer generator is added on top of it (the coarse one frozen) and trained at
@@ -17,7 +17,7 @@ Checkpoints (``--state-dir``, default ``data/cache/vid2vid``, git-ignored) are w
 ``--checkpoint-every`` steps and at the end of each stage; ``--resume`` continues from them.
 With ``--out DIR`` the final generator is saved as float16 ``DIR/<variant>.pt`` and listed in
 ``DIR/manifest.json`` (``lib.models.vid2vid.load_vid2vid`` reads it). Under
-``torchrun --nproc_per_node N -m lib.train.vid2vid`` every process trains on its own batches
+``torchrun --nproc_per_node N -m lib.train.recipes.vid2vid`` every process trains on its own batches
 with DistributedDataParallel (gloo on CPU, NCCL on GPU).
 """
 
@@ -36,6 +36,7 @@ import torch
 
 from lib.datasets.street import street
 from lib.device import cpu_threads
+from lib.features.perceptual import perceptual_net
 from lib.models.vid2vid import (
     FLOW_SOURCES,
     HISTORY,
@@ -49,10 +50,10 @@ from lib.models.vid2vid import (
     reference_flow,
 )
 from lib.paths import DATA_DIR
-from lib.train.checkpoints import half_precision, update_manifest, write_weights
 from lib.train.distributed import barrier, is_main_process, rank, world_size
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
 from lib.train.seeding import deterministic_algorithms, seed_everything
+from lib.weights import half_precision, update_manifest, write_weights
 
 PRESETS = {
     "cpu": {},
@@ -138,14 +139,12 @@ class TrainConfig:
             if f.name not in ("device", "resume", "out", "progress", "state_dir", "threads")
             and getattr(self, f.name) != getattr(base, f.name)
         ]
-        return " ".join(["python -m lib.train.vid2vid", *args, "--out data/vid2vid"])
+        return " ".join(["python -m lib.train vid2vid", *args, "--out data/vid2vid"])
 
 
 def _perceptual(name: str, device):
     if name == "none":
         return None
-    from lib.features.perceptual import perceptual_net
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "auto" without VGG19: the course net
         return perceptual_net(backend=name, device=device)
@@ -381,7 +380,7 @@ def save_generator(generator: Vid2VidGenerator, cfg: TrainConfig, report: dict, 
 
 def parse_args(argv=None) -> TrainConfig:
     parser = argparse.ArgumentParser(
-        prog="python -m lib.train.vid2vid", description=__doc__.split("\n\n")[0]
+        prog="python -m lib.train vid2vid", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     defaults = TrainConfig()

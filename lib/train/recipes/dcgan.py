@@ -1,7 +1,7 @@
 """Train the course's class-conditional DCGAN and save its generator along the way.
 
-    python -m lib.models.train_dcgan --dataset shapes
-    python -m lib.models.train_dcgan --dataset digits --steps 3000 --out data/gan
+    python -m lib.train dcgan --dataset shapes
+    python -m lib.train dcgan --dataset digits --steps 3000 --out data/gan
 
 The generator is saved (float16, under half a megabyte) at eight steps spread geometrically
 along training — 0 (the untrained network), S/64, S/32, …, S/2, S — as
@@ -41,6 +41,8 @@ import torch.nn.functional as F
 
 from lib._checks import check_choice, check_positive_int
 from lib.datasets import ImageSet, digits, shapes
+from lib.features import get
+from lib.metrics import fid
 from lib.models.dcgan import (
     DATASETS,
     GAN_DIR,
@@ -48,9 +50,9 @@ from lib.models.dcgan import (
     ConditionalGenerator,
     generate,
 )
-from lib.train.checkpoints import half_precision, update_manifest, write_weights
 from lib.train.progress import progress
 from lib.train.seeding import deterministic_algorithms
+from lib.weights import half_precision, update_manifest, write_weights
 
 CLASSIFIER = {"shapes": "shapes-cnn", "digits": "digits-cnn"}
 FID_REAL_SEED = 777_777  # held-out shapes for the FID reference, never used in training
@@ -265,8 +267,6 @@ class Evaluator:
     data set (``shapes-cnn`` / ``digits-cnn``), on ``n`` generated images with fixed noise."""
 
     def __init__(self, dataset: str, n: int = 2000, *, device: str = "cpu") -> None:
-        from lib.features import get
-
         check_choice(dataset, "dataset", tuple(DATASETS))
         self.dataset, self.n = dataset, n
         self.net = get(CLASSIFIER[dataset], device=device)
@@ -279,8 +279,6 @@ class Evaluator:
         self.real_features = self.net.features(real.images)
 
     def __call__(self, generator: ConditionalGenerator) -> dict:
-        from lib.metrics import fid
-
         fake = generate(generator, self.n, seed=EVAL_SEED)
         out = self.net.extract(fake.images, ("features", "logits"))
         predicted = out["logits"].argmax(1).cpu()
@@ -362,7 +360,7 @@ def train_and_save(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.models.train_dcgan", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m lib.train dcgan", description=__doc__)
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="shapes")
     parser.add_argument(
         "--steps", type=int, default=None, help=f"training steps (default {DEFAULT_STEPS})"

@@ -1,0 +1,42 @@
+"""The sample bench: controlled "generators" whose failure is known, for testing the metrics.
+
+==================  ===========================================================================
+``degradations``    pixel-level degradations of a real set at five strengths (Heusel et al.,
+                    2017, Fig. 1), diversity losses (dropped modes, collapse inside a class,
+                    memorising), and the named bench sets built from them
+``distortions``     image distortions with a continuous strength, and distortions matched to
+                    one MSE (the SSIM lesson)
+``clips``           manipulations of video clips (corruptions, frame order) for video metrics
+==================  ===========================================================================
+
+``import lib.bench as bench`` gives the degradations' names directly (``bench.degrade``,
+``bench.bench_set``, …); the other modules are imported by name.
+"""
+
+from lib.bench.degradations import (
+    DEGRADATIONS,
+    LEVELS,
+    bench_set,
+    bench_set_names,
+    bench_sets,
+    collapse_within_class,
+    degradation_series,
+    degrade,
+    drop_modes,
+    memorise,
+    strength,
+)
+
+__all__ = [
+    "DEGRADATIONS",
+    "LEVELS",
+    "bench_set",
+    "bench_set_names",
+    "bench_sets",
+    "collapse_within_class",
+    "degradation_series",
+    "degrade",
+    "drop_modes",
+    "memorise",
+    "strength",
+]
