@@ -1,6 +1,8 @@
 # The course's verbs. Each one builds the environment (.venv) first when it is missing or stale.
 #   make course   build the environment, execute every notebook in place, print notebook -> wall time
-#   make test     build the environment, run the whole test suite (unit, notebook smoke + nbval, static)
+#   make test     build the environment, check the layers (import-linter), run the whole test suite
+#                 (unit, notebook smoke + nbval, static)
+#   make lint     import-linter (lib's layers), ruff check + ruff format --check, pyright (basic) on lib
 #   make lab      JupyterLab on the notebooks
 #   make test-browser  the widgets in JupyterLab and the classroom app, driven in Chromium
 #   make app      the report-card explorer as a standalone page for a class (Voila)
@@ -32,6 +34,7 @@ course: $(STAMP)
 	$(PY) -m tools.notebooks course
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Chromium comes from apt-get (installed here when missing and run as root), never from the web.
@@ -52,7 +55,10 @@ gpu-check:
 	$(GPU_PYTHON) -m benchmarks.run --device cuda
 
 lint: $(STAMP)
-	$(PY) -m ruff check lib tests notebooks app benchmarks
+	$(VENV)/bin/lint-imports
+	$(PY) -m ruff check lib tests tools notebooks app benchmarks
+	$(PY) -m ruff format --check lib tests tools notebooks app benchmarks
+	$(VENV)/bin/basedpyright
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

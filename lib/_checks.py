@@ -6,24 +6,32 @@ says what it got and what to do, instead of returning NaN or failing deep inside
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import numpy as np
 import torch
+
+#: Inputs may be torch tensors or numpy arrays.
+ArrayLike = torch.Tensor | np.ndarray
+
+# NumPy's RandomState, which some metrics seed to match their reference libraries, takes
+# seeds below 2³²; one bound for every seed keeps a seed valid for every metric.
+_SEED_BOUND = 2**32
+
+_F = TypeVar("_F", bound=Callable)
 
 
 def as_tensor(value, name: str) -> torch.Tensor:
     """Accept a torch tensor or a numpy array (converted without copying where possible)."""
     if isinstance(value, torch.Tensor):
         return value
-    try:
-        import numpy as np
-
-        if isinstance(value, np.ndarray):
-            return torch.from_numpy(value)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
     raise TypeError(f"{name}: expected a torch.Tensor or numpy array, got {type(value).__name__}")
 
 
@@ -122,6 +130,48 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name}: must be at least {minimum}, got {value}")
     return value
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """``value`` as a Python int in [0, 2³²): NumPy and 0-d integer tensors are accepted; bools,
+    floats and negative seeds are refused (the same seed must mean the same draw everywhere)."""
+    if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
+    value = int(value)
+    if not 0 <= value < _SEED_BOUND:
+        raise ValueError(f"{name}: must be non-negative and below 2**32, got {value}")
+    return value
+
+
+def renamed_arguments(**renames: str) -> Callable[[_F], _F]:
+    """Keep old keyword names of a function working for one release: ``@renamed_arguments(
+    x="real")`` passes ``x=...`` on as ``real=...`` with a ``DeprecationWarning``. Positional
+    calls are unaffected; giving both names is a ``TypeError``."""
+
+    def decorate(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}: got both {old}= and {new}=; {old} is the old name "
+                            f"of {new}, pass only {new}="
+                        )
+                    warnings.warn(
+                        f"{fn.__name__}: the argument {old}= is now called {new}=; the old "
+                        "name will be removed in the next release",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def check_choice(value, name: str, choices: Sequence[str]) -> str:

@@ -2,10 +2,10 @@
 ``torchrun --standalone --nproc_per_node 2 THIS OUT.json``.
 
 Each rank trains a tiny vid2vid (32², one level) for two steps with
-``lib.train.recipes.vid2vid.train`` (gloo, DistributedDataParallel), on its own batches. Afterwards the
-ranks gather a flat copy of their generator's parameters, and rank 0 writes the largest
-difference between the replicas (0 when DDP kept them identical), whether training moved the
-parameters, and whether the ranks saw different batches.
+``lib.train.recipes.vid2vid.train`` (gloo, DistributedDataParallel), on its own batches.
+Afterwards the ranks gather a flat copy of their generator's parameters, and rank 0 writes the
+largest difference between the replicas (0 when DDP kept them identical), whether training moved
+the parameters, and whether the ranks saw different batches.
 """
 
 from __future__ import annotations

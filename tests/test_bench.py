@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from lib import bench
-from lib.bench import degradations
 from lib.bench import (
     DEGRADATIONS,
     LEVELS,
     bench_sets,
     collapse_within_class,
     degradation_series,
+    degradations,
     degrade,
     drop_modes,
     memorise,

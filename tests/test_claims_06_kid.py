@@ -1,9 +1,9 @@
 """The claims notebook 06 (MMD and KID) shows, asserted on small data.
 
-CLAIMS.md item 21: kernel MMD, its unbiased estimator, KID, and their small-sample behaviour
-against FID. Each test names the notebook section whose numbers its thresholds come from; the
-data are the notebook's (shapes through the shapes classifier, a fresh draw, the fresh draw
-swirled at bench level 1), with smaller pools so that the whole file runs in seconds.
+Kernel MMD, its unbiased estimator, KID, and their small-sample behaviour against FID. Each
+test names the notebook section whose numbers its thresholds come from; the data are the
+notebook's (shapes through the shapes classifier, a fresh draw, the fresh draw swirled at bench
+level 1), with smaller pools so that the whole file runs in seconds.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The seed's SSIM claims (CLAIMS.md 22 and 23) and notebook 07's results, asserted on small
-data; and the SSIM maps widget without a browser.
+"""The SSIM claims of notebook 07 (equal-MSE images, MS-SSIM as a diversity score) and its
+results, asserted on small data; and the SSIM maps widget without a browser.
 
 Thresholds come from the committed run of notebooks/07_ssim.ipynb (256-px grey photo, 1,000
 shapes): equal-MSE SSIM from 0.525 (noise) to 0.991 (brightness); within-class MS-SSIM 0.115 →

@@ -17,20 +17,17 @@ from lib.datasets.cartoon import (
     SCENE_TYPES,
     canny,
     cartoons,
-    colour_count,
     edge_band,
-    edge_sharpness,
     edge_smooth,
     gaussian_blur,
-    gradient_magnitude,
     opencv_gaussian_kernel,
-    texture_energy,
     unpaired_batches,
     unpaired_folders,
 )
+from lib.metrics.cartoon import colour_count, edge_sharpness, gradient_magnitude, texture_energy
 from tests.conftest import DEVICES
 
-cartoon_module = importlib.import_module("lib.datasets.cartoon")
+scenes_module = importlib.import_module("lib.datasets.cartoon.scenes")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +64,7 @@ def test_cartoons_deterministic_by_seed_and_independent_of_n_and_chunking(monkey
     assert not torch.equal(a.images, cartoons(40, seed=8).images)
     head = cartoons(5, seed=7)  # image k depends only on (seed, k)
     assert torch.equal(head.images, a.images[:5]) and torch.equal(head.labels, a.labels[:5])
-    monkeypatch.setattr(cartoon_module, "_PIXELS_PER_CHUNK", 3 * 64 * 64)
+    monkeypatch.setattr(scenes_module, "_PIXELS_PER_CHUNK", 3 * 64 * 64)
     torch.testing.assert_close(cartoons(40, seed=7).images, a.images, atol=1e-6, rtol=0)
 
 

@@ -79,6 +79,32 @@ def test_mnist_mismatched_images_and_labels(tmp_path):
         datasets.mnist(tmp_path)
 
 
+def test_mnist_refuses_labels_outside_its_ten_classes(tmp_path):
+    _mnist_files(tmp_path)
+    label_file = tmp_path / MNIST_FILES["train"][1]
+    labels = np.arange(12, dtype=np.uint8) % 10
+    labels[3] = 200
+    _write_idx(label_file, labels)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte: MNIST labels must be 0\.\.9"):
+        datasets.mnist(tmp_path)
+    with pytest.raises(ValueError, match=r"1 of 12 are not \(e\.g\. 200\)"):
+        datasets.mnist(tmp_path)
+
+
+def test_mnist_refuses_images_of_another_shape(tmp_path):
+    _mnist_files(tmp_path)
+    _write_idx(tmp_path / MNIST_FILES["train"][0], np.zeros((12, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte: MNIST images are N×28×28"):
+        datasets.mnist(tmp_path)
+    _write_idx(tmp_path / MNIST_FILES["train"][0], np.zeros((12, 784), np.uint8))
+    with pytest.raises(ValueError, match="not an MNIST image file"):
+        datasets.mnist(tmp_path)
+    _mnist_files(tmp_path)
+    _write_idx(tmp_path / MNIST_FILES["train"][1], np.zeros((12, 1), np.uint8))
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte: MNIST labels are one byte"):
+        datasets.mnist(tmp_path)
+
+
 # --------------------------------------------------------------------------------------- CIFAR-10
 def _cifar_batch(n, seed):
     rng = np.random.RandomState(seed)
@@ -161,6 +187,43 @@ def test_cifar10_errors(tmp_path):
     (py / "test_batch").write_bytes(b"this is not a pickle")
     with pytest.raises(ValueError, match="not a CIFAR-10 python batch"):
         datasets.cifar10(py, split="test")
+
+
+def test_cifar10_refuses_labels_outside_its_ten_classes(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    _write_cifar_binary(folder, "test")
+    record = np.fromfile(folder / "test_batch.bin", dtype=np.uint8).reshape(-1, 3073)
+    record[2, 0] = 57  # a CIFAR-100 fine label, say
+    record.tofile(folder / "test_batch.bin")
+    with pytest.raises(ValueError, match=r"test_batch\.bin: CIFAR-10 labels must be 0\.\.9"):
+        datasets.cifar10(tmp_path, split="test")
+    py = tmp_path / "py"
+    _write_cifar_python(py, "test")
+    data, _ = _cifar_batch(6, 0)
+    for labels, match in (
+        ([0, 1, 2, 3, 4, 10], r"test_batch: CIFAR-10 labels must be 0\.\.9"),
+        ([0, 1, -1, 3, 4, 5], r"e\.g\. -1"),
+        ([0.0, 1.5, 2.0, 3.0, 4.0, 5.0], "labels are a list of integers"),
+    ):
+        with open(py / "test_batch", "wb") as fh:
+            pickle.dump({b"labels": labels, b"data": data}, fh, protocol=2)
+        with pytest.raises(ValueError, match=match):
+            datasets.cifar10(py, split="test")
+
+
+def test_cifar10_refuses_data_that_are_not_32x32_colour_bytes(tmp_path):
+    py = tmp_path / "cifar-10-batches-py"
+    _write_cifar_python(py, "test")
+    labels = [0, 1, 2, 3, 4, 5]
+    for data, match in (
+        (np.zeros((6, 1024), np.uint8), r"test_batch: expected data of shape N×3072"),
+        (np.full((6, 3072), 300, np.int64), "pixels are bytes 0..255"),
+        (np.full((6, 3072), 0.5), "pixels are bytes 0..255"),
+    ):
+        with open(py / "test_batch", "wb") as fh:
+            pickle.dump({b"labels": labels, b"data": data}, fh, protocol=2)
+        with pytest.raises(ValueError, match=match):
+            datasets.cifar10(tmp_path, split="test")
 
 
 # ----------------------------------------------------------------------------------- image folder

@@ -29,7 +29,7 @@ from lib.datasets.puppet import (
 )
 from tests.conftest import DEVICES
 
-puppet_module = importlib.import_module("lib.datasets.puppet")
+render_module = importlib.import_module("lib.datasets.puppet.render")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_same_seed_identical_different_seed_differs(tall):
 
 
 def test_rendering_does_not_depend_on_chunking(tall, monkeypatch):
-    monkeypatch.setattr(puppet_module, "_CHUNK", 7)
+    monkeypatch.setattr(render_module, "_CHUNK", 7)
     chunked = dance_clip("tall", 150, size=96, seed=1)
     assert torch.equal(chunked.frames, tall.frames)
     assert torch.equal(chunked.stick_figures, tall.stick_figures)

@@ -14,7 +14,7 @@ from lib.datasets.street import STREET_CLASSES, STREET_PALETTE, StreetClips, str
 from lib.video import pixel_grid, warp
 from tests.conftest import DEVICES
 
-street_module = importlib.import_module("lib.datasets.street")
+render_module = importlib.import_module("lib.datasets.street.render")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_same_seed_identical_clip_independent_of_n_and_chunking(clips, monkeypat
     again = street(3, frames=6, size=64, seed=1)
     for key in ("frames", "labels", "instances", "flow", "occlusion"):
         assert torch.equal(getattr(again, key), getattr(clips, key)[:3]), key
-    monkeypatch.setattr(street_module, "_PIXELS_PER_CHUNK", 64 * 64 * 6 * 2)  # 2 clips a chunk
+    monkeypatch.setattr(render_module, "_PIXELS_PER_CHUNK", 64 * 64 * 6 * 2)  # 2 clips a chunk
     chunked = street(5, frames=6, size=64, seed=1)
     assert torch.equal(chunked.frames, clips.frames[:5])
     assert torch.equal(chunked.occlusion, clips.occlusion[:5])

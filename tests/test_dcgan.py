@@ -22,6 +22,7 @@ from lib.models import (
 )
 from lib.models.dcgan import GAN_DIR
 from lib.train import progress, seed_everything
+from lib.train.recipes.dcgan import Recipe, checkpoint_schedule, train
 from lib.weights import (
     half_precision,
     read_manifest,
@@ -29,7 +30,6 @@ from lib.weights import (
     update_manifest,
     write_weights,
 )
-from lib.train.recipes.dcgan import Recipe, checkpoint_schedule, train
 from tests.conftest import DEVICES
 
 # Measured on the committed final shapes checkpoint (2,000 samples, shapes-cnn); the test uses
@@ -130,7 +130,7 @@ def test_checkpoints_are_listed_sorted_and_load(dataset):
 
 
 def test_checkpoint_files_are_small():
-    total = sum(p.stat().st_size for p in GAN_DIR.glob("*.pt"))
+    total = sum(p.stat().st_size for p in GAN_DIR.glob("*.safetensors"))
     assert total <= 10 * 2**20
     manifest = read_manifest(GAN_DIR)
     for dataset in ("shapes", "digits"):
@@ -155,14 +155,14 @@ def test_corrupt_missing_and_pickled_checkpoints_are_refused(tmp_path):
     shutil.copytree(GAN_DIR, folder)
     final = checkpoint_steps("shapes", folder=folder)[-1]
     assert isinstance(load_generator("shapes", folder=folder), ConditionalGenerator)
-    path = folder / f"shapes-step{final}.pt"
+    path = folder / f"shapes-step{final}.safetensors"
     data = bytearray(path.read_bytes())
     data[-200] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="checksum mismatch.*train_dcgan --dataset shapes"):
+    with pytest.raises(ValueError, match="checksum mismatch.*lib.train dcgan --dataset shapes"):
         load_generator("shapes", folder=folder)
     path.unlink()
-    with pytest.raises(FileNotFoundError, match=f"shapes-step{final}.pt.*missing"):
+    with pytest.raises(FileNotFoundError, match=f"shapes-step{final}.safetensors.*missing"):
         load_generator("shapes", folder=folder)
 
     class Payload:
@@ -176,7 +176,7 @@ def test_corrupt_missing_and_pickled_checkpoints_are_refused(tmp_path):
     with pytest.raises(ValueError, match="refused to load|cannot be read"):
         load_generator("shapes", folder=folder)
     (folder / "manifest.json").unlink()
-    with pytest.raises(FileNotFoundError, match="manifest.json.*missing.*train_dcgan"):
+    with pytest.raises(FileNotFoundError, match="manifest.json.*missing.*lib.train dcgan"):
         checkpoint_steps("shapes", folder=folder)
 
 
@@ -256,12 +256,12 @@ def test_weights_round_trip_half_precision_and_manifest(tmp_path):
     g = ConditionalGenerator(1, 10)
     state = half_precision(g.state_dict())
     assert all(v.dtype in (torch.float16, torch.int64) for v in state.values())
-    digest = write_weights(tmp_path / "g.pt", state)
-    loaded = read_weights(tmp_path / "g.pt", sha256=digest)
+    digest = write_weights(tmp_path / "g.safetensors", state)
+    loaded = read_weights(tmp_path / "g.safetensors", sha256=digest)
     assert loaded.keys() == state.keys()
     assert all(torch.equal(loaded[k], state[k]) for k in state)
     with pytest.raises(ValueError, match="checksum mismatch.*do this"):
-        read_weights(tmp_path / "g.pt", sha256="0" * 64, how_to_fix="do this")
+        read_weights(tmp_path / "g.safetensors", sha256="0" * 64, how_to_fix="do this")
     with pytest.raises(ValueError, match="float16 range"):
         half_precision({"w": torch.tensor([1e6])})
     update_manifest(tmp_path, "b", {"x": 1})
@@ -304,14 +304,14 @@ def test_generate_on_device_matches_cpu(device):
 def test_train_and_save_writes_loadable_checkpoints_and_removes_stale_ones(tmp_path):
     from lib.train.recipes.dcgan import train_and_save
 
-    (tmp_path / "shapes-step999.pt").write_bytes(b"left over from an earlier run")
+    (tmp_path / "shapes-step999.safetensors").write_bytes(b"left over from an earlier run")
     recipe = Recipe(steps=4, batch_size=8, real_images=64, eval_images=60, checkpoints=3)
     lines = []
     entry = train_and_save("shapes", recipe, seed=3, out=tmp_path, log=lines.append)
     assert checkpoint_steps("shapes", folder=tmp_path) == [0, 2, 4]
-    assert not (tmp_path / "shapes-step999.pt").exists()
+    assert not (tmp_path / "shapes-step999.safetensors").exists()
     assert len(lines) == 3 and lines[0].startswith("shapes step 0: FID")
     g = load_generator("shapes", 2, folder=tmp_path)
-    assert g.info["sha256"] == sha256_file(tmp_path / "shapes-step2.pt")
+    assert g.info["sha256"] == sha256_file(tmp_path / "shapes-step2.safetensors")
     assert entry["recipe"]["steps"] == 4 and entry["generator"] == g.config()
     assert {"fid", "label_accuracy", "d_loss", "train_seconds"} <= set(g.info)

@@ -12,7 +12,7 @@ import lib.datasets as datasets
 import lib.features as features
 from lib.features.classifiers import CLASSIFIERS_DIR, CourseCNN, load_course_classifier, random_cnn
 from lib.features.fitting import accuracy, fit_classifier
-from lib.train.recipes.classifiers import SHAPES_TEST_SEED
+from lib.train.recipes.classifiers import SHAPES_TEST_SEED, save_classifier
 from tests.conftest import DEVICES
 
 
@@ -45,17 +45,17 @@ def test_checksum_and_missing_files_are_clear_errors(tmp_path):
     folder = tmp_path / "classifiers"
     shutil.copytree(CLASSIFIERS_DIR, folder)
     assert isinstance(load_course_classifier("digits-cnn", folder=folder), CourseCNN)
-    weights = folder / "digits-cnn.pt"
+    weights = folder / "digits-cnn.safetensors"
     data = bytearray(weights.read_bytes())
     data[-100] ^= 0xFF  # one flipped byte
     weights.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="checksum mismatch.*retrain"):
         load_course_classifier("digits-cnn", folder=folder)
     weights.unlink()
-    with pytest.raises(FileNotFoundError, match="digits-cnn.pt.*train_classifiers"):
+    with pytest.raises(FileNotFoundError, match="digits-cnn.safetensors.*lib.train classifiers"):
         load_course_classifier("digits-cnn", folder=folder)
     (folder / "manifest.json").unlink()
-    with pytest.raises(FileNotFoundError, match="manifest.json is missing"):
+    with pytest.raises(FileNotFoundError, match="manifest.json.*missing"):
         load_course_classifier("shapes-cnn", folder=folder)
     with pytest.raises(ValueError, match="unknown course classifier 'cifar-cnn'"):
         load_course_classifier("cifar-cnn")
@@ -73,11 +73,11 @@ def test_a_pickled_payload_with_the_right_checksum_is_still_refused(tmp_path):
         def __reduce__(self):
             return (print, ("this must never run",))
 
-    path = folder / "digits-cnn.pt"
+    path = folder / "digits-cnn.safetensors"
     path.write_bytes(pickle.dumps({"w": Payload()}))
     entry = {"sha256": sha256_file(path), "dataset": "digits", "test_accuracy": 1.0}
     (folder / "manifest.json").write_text(json.dumps({"digits-cnn": entry}))
-    with pytest.raises(ValueError, match="refused to load|cannot be read"):
+    with pytest.raises(ValueError, match="cannot be read as a safetensors"):
         load_course_classifier("digits-cnn", folder=folder)
 
 
@@ -136,3 +136,18 @@ def test_training_is_deterministic_and_learns():
     assert accuracy(a, train.images, train.labels) > 0.5  # far above the 0.1 of chance
     with pytest.raises(ValueError, match="labelled"):
         fit_classifier(CourseCNN(1), datasets.ImageSet(train.images), epochs=1)
+
+
+def test_a_saved_classifier_loads_back_bit_for_bit(tmp_path):
+    net = load_course_classifier("digits-cnn")
+    report = {"dataset": "digits", "test_accuracy": 0.5, "test_images": 10}
+    save_classifier(net, report, folder=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "digits-cnn.safetensors",
+        "manifest.json",
+    ]
+    again = load_course_classifier("digits-cnn", folder=tmp_path)
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, again.state_dict()[key]), key
+    entry = json.loads((tmp_path / "manifest.json").read_text())["digits-cnn"]
+    assert entry["test_accuracy"] == 0.5 and len(entry["sha256"]) == 64

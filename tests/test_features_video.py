@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from lib.features.i3d import I3D_WEIGHT_NAMES, InceptionI3D, find_i3d_weights
 from lib.features.video import (
@@ -42,7 +43,7 @@ def test_the_committed_network_loads_checked_and_knows_the_motion():
     entry = manifest["street-c3d"]
     assert entry["dtype"] == "float16" and len(entry["sha256"]) == 64
     assert entry["test_accuracy"] > 3 * entry["chance"]  # step × direction, 6 classes
-    stored = torch.load(VIDEO_FEATURES_DIR / "street-c3d.pt", weights_only=True)
+    stored = load_file(VIDEO_FEATURES_DIR / "street-c3d.safetensors")
     assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.float16}
     net = load_street_c3d()
     assert "sha256" in net.describe() and "64-d" in net.describe()
@@ -63,11 +64,11 @@ def test_a_replaced_weights_file_is_refused_with_the_retrain_command(tmp_path):
     folder = tmp_path / "video_features"
     shutil.copytree(VIDEO_FEATURES_DIR, folder)
     assert load_street_c3d(folder=folder).num_features == 64
-    torch.save({"x": torch.zeros(1)}, folder / "street-c3d.pt")
-    with pytest.raises(ValueError, match="checksum mismatch.*train_video"):
+    save_file({"x": torch.zeros(1)}, folder / "street-c3d.safetensors")
+    with pytest.raises(ValueError, match="checksum mismatch.*lib.train clip_network"):
         load_street_c3d(folder=folder)
     (folder / "manifest.json").unlink()
-    with pytest.raises(FileNotFoundError, match="train_video"):
+    with pytest.raises(FileNotFoundError, match="lib.train clip_network"):
         load_street_c3d(folder=folder)
 
 

@@ -42,7 +42,7 @@ def test_a_generator_with_wrong_labels(digits_sets):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"generated": "not a set"}, TypeError, "generated: expected a lib.datasets.ImageSet"),
+        ({"generated": "not a set"}, TypeError, "fake: expected a lib.datasets.ImageSet"),
         ({"generated": datasets.ImageSet(torch.rand(4, 1, 32, 32))}, ValueError, "labelled"),
         (
             {"generated": datasets.ImageSet(torch.rand(4, 1, 32, 32), torch.tensor([0, 1, 2, 12]))},

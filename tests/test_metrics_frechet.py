@@ -53,7 +53,7 @@ def low_cost_cov(d: int, rank: int, rng: np.random.Generator) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# oracles (REFERENCE.md §A)
+# oracles (closed forms)
 # --------------------------------------------------------------------------------------------
 S1 = [[2.0, 1.0], [1.0, 2.0]]
 ORACLES = [
@@ -499,7 +499,7 @@ STATS_BAD = [
         "fid-inf-fake-1d",
         lambda: fid_infinity(_F, _F[0]),
         ValueError,
-        "fake_features: expected a 2-D",
+        "fake: expected a 2-D",
     ),
     (
         "fid-inf-seed",

@@ -53,7 +53,7 @@ def brute_mis(p: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# oracles (REFERENCE.md §A)
+# oracles (closed forms)
 # --------------------------------------------------------------------------------------------
 IS_ORACLES = [
     pytest.param(np.tile([[0.2, 0.5, 0.3]], (12, 1)), 1.0, id="identical-rows"),

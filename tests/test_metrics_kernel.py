@@ -183,25 +183,25 @@ def test_kid_float32_features_agree_with_float64():
 _X = features(10, 3, seed=0)
 _Y = features(8, 3, seed=1)
 BAD = [
-    ("x-1d", lambda: mmd2(_X[0], _Y), ValueError, "x: expected a 2-D"),
-    ("y-3d", lambda: kid(_X, _Y[None], subset_size=2), ValueError, "y: expected a 2-D"),
-    ("x-one-row", lambda: mmd2(_X[:1], _Y), ValueError, "x: needs at least 2"),
-    ("y-nan", lambda: mmd2(_X, _Y * float("nan")), ValueError, "y: contains"),
-    ("x-inf", lambda: kid(_X * float("inf"), _Y, subset_size=2), ValueError, "x: contains"),
-    ("dim-mismatch", lambda: mmd2(_X, _Y[:, :2]), ValueError, "y: has dimension 2"),
-    ("int-features", lambda: mmd2(_X.long(), _Y), TypeError, "x: expected floating-point"),
-    ("not-an-array", lambda: mmd2([[0.0]], _Y), TypeError, "x: expected a torch.Tensor"),
+    ("x-1d", lambda: mmd2(_X[0], _Y), ValueError, "real: expected a 2-D"),
+    ("y-3d", lambda: kid(_X, _Y[None], subset_size=2), ValueError, "fake: expected a 2-D"),
+    ("x-one-row", lambda: mmd2(_X[:1], _Y), ValueError, "real: needs at least 2"),
+    ("y-nan", lambda: mmd2(_X, _Y * float("nan")), ValueError, "fake: contains"),
+    ("x-inf", lambda: kid(_X * float("inf"), _Y, subset_size=2), ValueError, "real: contains"),
+    ("dim-mismatch", lambda: mmd2(_X, _Y[:, :2]), ValueError, "fake: has dimension 2"),
+    ("int-features", lambda: mmd2(_X.long(), _Y), TypeError, "real: expected floating-point"),
+    ("not-an-array", lambda: mmd2([[0.0]], _Y), TypeError, "real: expected a torch.Tensor"),
     (
         "subset-gt-x",
         lambda: kid(_X, features(20, 3, 2), subset_size=15),
         ValueError,
-        "subset_size: 15 is larger than the number of samples in x",
+        "subset_size: 15 is larger than the number of samples in real",
     ),
     (
         "subset-gt-y",
         lambda: kid(_X, _Y, subset_size=9),
         ValueError,
-        "subset_size: 9 is larger than the number of samples in y",
+        "subset_size: 9 is larger than the number of samples in fake",
     ),
     (
         "subset-one",
@@ -246,5 +246,5 @@ def test_bad_inputs_are_refused(call, exc, match):
 
 @pytest.mark.cuda
 def test_inputs_on_different_devices_are_refused():
-    with pytest.raises(ValueError, match="y: is on device cpu but x is on cuda"):
+    with pytest.raises(ValueError, match="fake: is on device cpu but real is on cuda"):
         kid(_X.cuda(), _Y, subset_size=2)

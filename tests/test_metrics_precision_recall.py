@@ -135,7 +135,7 @@ def _with_nan():
 
 BAD = [
     ("k equals N", precision_recall, (_R[:3], _R), {"k": 3}, ValueError, "more than k samples"),
-    ("k above fake N", precision_recall, (_R, _R[:2]), {"k": 3}, ValueError, "fake_features"),
+    ("k above fake N", precision_recall, (_R, _R[:2]), {"k": 3}, ValueError, "fake has 2"),
     ("k above N (density)", density_coverage, (_R[:5], _R), {"k": 5}, ValueError, "k=5"),
     ("k zero", precision_recall, (_R, _R), {"k": 0}, ValueError, "k"),
     ("dim mismatch", precision_recall, (_R, _R[:, :3]), {}, ValueError, "same dimension"),

@@ -1,6 +1,6 @@
-"""lib.evaluation.report_card and its explorer: every metric on a dict of image sets, the scoring of the
-deck's four criteria, the claims notebook 09 shows (on small sets, with the notebook's rules), and
-ReportCardExplorer driven without a browser."""
+"""lib.evaluation.report_card and its explorer: every metric on a dict of image sets, the scoring
+of the deck's four criteria, the claims notebook 09 shows (on small sets, with the notebook's
+rules), and ReportCardExplorer driven without a browser."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import torch  # noqa: E402
 from ipywidgets import widgets  # noqa: E402
 
 from lib import bench  # noqa: E402
-from lib.evaluation import study  # noqa: E402
 from lib.datasets import ImageSet, photos, shapes  # noqa: E402
 from lib.evaluation import report_card as rc  # noqa: E402
+from lib.evaluation import study  # noqa: E402
 from lib.features import get as get_network  # noqa: E402
 from lib.models import generate, load_generator  # noqa: E402
 from lib.widgets.report_card import ReportCardExplorer  # noqa: E402
@@ -159,6 +159,27 @@ def test_linear_probe_separates_blobs_and_never_predicts_an_absent_class():
         rc.LinearProbe(x, labels, 4, l2=0.0)
     with pytest.raises(ValueError, match="expected 6 columns"):
         probe.predict(x[:, :3])
+
+
+@pytest.mark.parametrize("n", [200, 5])  # more rows than columns, and fewer
+def test_linear_probe_is_the_closed_form_ridge_fit(n):
+    from lib.bench.attacks import fgsm
+    from lib.metrics.probe import LinearProbe
+
+    assert rc.LinearProbe is LinearProbe and rc.fgsm is fgsm
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(n, 6, generator=gen, dtype=torch.float64) * torch.arange(1.0, 7.0)
+    labels = torch.arange(n) % 3
+    probe = LinearProbe(x, labels, 4, l2=1e-2)
+    # W = (ZᵀZ + λ N I)⁻¹ Zᵀ (Y − ȳ), b = ȳ, with z the standardised features.
+    z = (x - x.mean(0)) / x.std(0, correction=0)
+    onehot = torch.nn.functional.one_hot(labels, 4).double()
+    gram = z.T @ z + 1e-2 * n * torch.eye(6, dtype=torch.float64)
+    weight = torch.linalg.solve(gram, z.T @ (onehot - onehot.mean(0)))
+    assert torch.allclose(probe.weight, weight, rtol=1e-9, atol=1e-12)
+    assert torch.allclose(probe.bias, onehot.mean(0), rtol=0, atol=1e-12)
+    assert float(probe.bias[3]) == 0.0 and not probe.weight[:, 3].any()  # the absent class
+    assert torch.equal(probe.predict(x), (z @ weight + onehot.mean(0)).argmax(1))
 
 
 # -- the evaluator ------------------------------------------------------------------------------

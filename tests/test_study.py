@@ -260,6 +260,29 @@ def test_wilson_interval_known_values():
     assert lo99 < lo and hi < hi99
 
 
+def test_wilson_interval_matches_the_closed_form():
+    # The formula of the docstring, as the course wrote it before SciPy computed it.
+    from statistics import NormalDist
+
+    def closed_form(k, n, confidence):
+        z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        p, z2n = k / n, z * z / n
+        centre = (p + z2n / 2) / (1 + z2n)
+        half = z / (1 + z2n) * math.sqrt(p * (1 - p) / n + z2n / (4 * n))
+        low = 0.0 if k == 0 else max(0.0, centre - half)
+        high = 1.0 if k == n else min(1.0, centre + half)
+        return low, high
+
+    for n in (1, 2, 3, 7, 20, 41, 263, 1000):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            for confidence in (0.8, 0.95, 0.99):
+                got = S.wilson_interval(k, n, confidence)
+                assert all(type(v) is float for v in got)
+                expected = closed_form(k, n, confidence)
+                assert got == pytest.approx(expected, rel=1e-12, abs=1e-15), (k, n, confidence)
+    assert S.wilson_interval(0, 5)[0] == 0.0 and S.wilson_interval(5, 5)[1] == 1.0
+
+
 @pytest.mark.parametrize(
     ("args", "error", "match"),
     [
@@ -327,6 +350,23 @@ def test_ranking_agreement_is_kendall_tau_b():
     assert got.concordant + got.discordant + got.tied == 10 and got.tied == 2
     assert got.agree == got.concordant / (got.concordant + got.discordant)
 
+    # The pair counts, against every pair counted by hand, on rankings with ties.
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        names = [f"s{i}" for i in range(int(rng.integers(3, 8)))]
+        h = {s: float(rng.choice([0.1, 0.3, 0.5, rng.random()])) for s in names}
+        g = {s: float(rng.choice([1.0, 2.0, rng.random()])) for s in names}
+        signs = [(np.sign(h[a] - h[b]), np.sign(g[a] - g[b])) for a, b in combinations(names, 2)]
+        c = sum(x == y != 0 for x, y in signs)
+        d = sum(x == -y != 0 for x, y in signs)
+        if c + d == 0:
+            continue
+        got = S.ranking_agreement(h, g, lower_is_better=False)
+        assert (got.concordant, got.discordant, got.tied) == (c, d, len(signs) - c - d)
+        assert type(got.tau) is float and type(got.concordant) is int
+        expected = scipy_stats.kendalltau(list(h.values()), list(g.values())).statistic
+        assert got.tau == pytest.approx(expected, rel=1e-12)
+
     table = S.agreement_table(human, {"FID": distance, "IS": distance}, {"FID": True, "IS": False})
     assert table["FID"].tau == 1.0 and table["IS"].tau == -1.0
 
@@ -384,6 +424,19 @@ def test_the_shipped_example_file_is_what_example_answers_writes(tmp_path):
         assert S.read_answers(S.EXAMPLE_PATH) == expected
     copy = S.write_example_answers(tmp_path / "example.jsonl")
     assert copy.read_bytes() == S.EXAMPLE_PATH.read_bytes()
+
+
+def test_the_package_exports_every_name_of_its_modules():
+    import lib.evaluation.study.plan as plan
+    import lib.evaluation.study.records as records
+    import lib.evaluation.study.simulate as simulate
+    import lib.evaluation.study.stats as stats
+
+    for module in (plan, records, simulate, stats):
+        for name in module.__all__:
+            assert getattr(S, name) is getattr(module, name), name
+            assert name in S.__all__, name
+    assert S.EXAMPLE_QUALITY["real"] == 0.0 and S.EXAMPLE_PER_PAIR == 10
 
 
 def test_the_example_answers_show_the_studys_story():

@@ -105,3 +105,114 @@ def test_single_process_defaults():
     assert init_distributed("cpu") == torch.device("cpu")
     model = nn.Linear(2, 2)
     assert wrap_ddp(model) is model and unwrap(model) is model
+
+
+def test_state_restores_data_generators_schedulers_and_global_rngs(tmp_path):
+    import random
+
+    import numpy as np
+
+    model, opt = _model_and_opt()
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    gen = torch.Generator().manual_seed(3)
+    torch.randn(4, generator=gen)
+    opt.step()  # no gradients: moves nothing, but the scheduler expects a step first
+    sched.step()
+    torch.manual_seed(1), np.random.seed(2), random.seed(3)  # noqa: NPY002
+    path = tmp_path / "state.pt"
+    save_state(
+        path,
+        step=4,
+        modules={"net": model},
+        optimizers={"opt": opt},
+        schedulers={"lr": sched},
+        generators={"batches": gen},
+    )
+    expected = (
+        torch.randn(5, generator=gen),
+        torch.randn(5),
+        np.random.rand(5),  # noqa: NPY002
+        random.random(),
+        sched.get_last_lr(),
+    )
+    model2, opt2 = _model_and_opt()
+    sched2 = torch.optim.lr_scheduler.StepLR(opt2, step_size=1, gamma=0.5)
+    gen2 = torch.Generator().manual_seed(99)
+    torch.manual_seed(7), np.random.seed(7), random.seed(7)  # noqa: NPY002
+    step, _ = load_state(
+        path,
+        modules={"net": model2},
+        optimizers={"opt": opt2},
+        schedulers={"lr": sched2},
+        generators={"batches": gen2},
+    )
+    assert step == 4 and sched2.get_last_lr() == expected[4]
+    assert torch.equal(torch.randn(5, generator=gen2), expected[0])
+    assert torch.equal(torch.randn(5), expected[1])
+    assert np.array_equal(np.random.rand(5), expected[2])  # noqa: NPY002
+    assert random.random() == expected[3]
+    with pytest.raises(ValueError, match="no generators named"):
+        load_state(path, modules={"net": model2}, generators={"other": gen2})
+    with pytest.raises(TypeError, match="generators"):
+        save_state(path, step=0, modules={"net": model2}, generators={"g": 3})
+
+
+# ------------------------------------------------------------------------------ command lines
+TRAINERS = ("classifiers", "clip_network", "dcgan", "vid2vid", "dance", "cartoongan")
+BAD_ARGUMENTS = [
+    ("classifiers", ["--seed", "-1"]),
+    ("classifiers", ["--only", "nope"]),
+    ("clip_network", ["--steps", "0"]),
+    ("clip_network", ["--batch", "x"]),
+    ("clip_network", ["--threads", "0"]),
+    ("dcgan", ["--steps", "-3"]),
+    ("dcgan", ["--batch-size", "1"]),
+    ("dcgan", ["--dataset", "faces"]),
+    ("vid2vid", ["--frames", "3"]),
+    ("vid2vid", ["--size", "30"]),
+    ("vid2vid", ["--lr", "0"]),
+    ("vid2vid", ["--levels", "3"]),
+    ("vid2vid", ["--device", "gpu"]),
+    ("vid2vid", ["--clip-frames", "4"]),
+    ("dance", ["--steps", "0"]),
+    ("dance", ["--frames", "1"]),
+    ("dance", ["--size", "30"]),
+    ("dance", ["--device", "tpu"]),
+    ("cartoongan", ["--size", "30"]),
+    ("cartoongan", ["--init-steps", "0", "--steps", "0"]),
+    ("cartoongan", ["--omega", "-1"]),
+    ("cartoongan", ["--batch", "8", "--images", "4"]),
+]
+
+
+@pytest.mark.parametrize(("name", "argv"), BAD_ARGUMENTS)
+def test_bad_trainer_arguments_end_with_one_error_line(name, argv, capsys):
+    from lib.train.__main__ import main
+
+    with pytest.raises(SystemExit) as stop:
+        main([name, *argv])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"python -m lib.train {name}: error: "), err
+    assert not any("Traceback" in line for line in err)
+
+
+@pytest.mark.parametrize("name", TRAINERS)
+def test_every_trainer_has_help(name, capsys):
+    from lib.train.__main__ import main
+
+    with pytest.raises(SystemExit) as stop:
+        main([name, "--help"])
+    assert stop.value.code == 0
+    assert f"usage: python -m lib.train {name}" in capsys.readouterr().out
+
+
+def test_without_arguments_the_trainers_are_listed(capsys):
+    from lib.train.__main__ import main
+    from lib.train.recipes import RECIPES
+
+    assert set(RECIPES) == set(TRAINERS)
+    assert main([]) == 2
+    assert "trainers: " + ", ".join(RECIPES) in capsys.readouterr().out
+    assert main(["nope"]) == 2
+    assert "unknown trainer 'nope'" in capsys.readouterr().err

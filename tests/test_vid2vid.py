@@ -277,16 +277,17 @@ def test_training_script_runs_saves_and_resumes(tmp_path):
     _, resumed = T.train(dataclasses.replace(cfg, steps=3, resume=True))
     assert len(resumed["history"]["single"]) == 1  # only the missing step ran
     # a corrupted weight file is refused with the retrain command
-    (tmp_path / "out" / "full.pt").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="lib.train.recipes.vid2vid"):
+    (tmp_path / "out" / entry["file"]).write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="python -m lib.train vid2vid"):
         V.load_vid2vid("full", folder=tmp_path / "out")
 
 
-def test_training_config_validation():
+def test_training_config_validation(capsys):
     from lib.train.recipes import vid2vid as T
 
-    with pytest.raises(ValueError, match="at least 5 frames"):
+    with pytest.raises(SystemExit) as stop:
         T.parse_args(["--frames", "4"])
+    assert stop.value.code == 2 and "at least 5 frames" in capsys.readouterr().err
     assert T.parse_args(["--frames", "4", "--variant", "no_video_d"]).frames == 4
     with pytest.raises(ValueError, match="variant"):
         T.TrainConfig(variant="big").validate()

@@ -24,16 +24,33 @@ import time
 from pathlib import Path
 
 import nbformat
+import nbstripout
+import papermill
 
 from lib._io import atomic_write
 from lib.paths import NOTEBOOKS_DIR
 
 PATTERN = "[0-9][0-9]_*.ipynb"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-# Metadata a committed notebook may carry. Everything else (papermill's bookkeeping, execution
-# timestamps, editor state) is removed by `normalise` so that diffs show only real changes.
+# Notebook metadata a committed notebook may carry (the saved widget state renders the widgets
+# on a notebook viewer). Cell metadata keeps tags, slide marks and editability; the bookkeeping
+# of papermill, Jupyter and editors (below) is stripped by nbstripout, so diffs show only real
+# changes. The pre-commit hook runs nbstripout with the same keys (.pre-commit-config.yaml).
 NOTEBOOK_METADATA_KEYS = {"kernelspec", "language_info", "widgets"}
-CELL_METADATA_KEYS = {"tags", "editable", "slideshow", "deletable"}
+STRIPPED_KEYS = (
+    "metadata.papermill",
+    "metadata.signature",
+    "cell.metadata.papermill",
+    "cell.metadata.execution",
+    "cell.metadata.ExecuteTime",
+    "cell.metadata.collapsed",
+    "cell.metadata.scrolled",
+    "cell.metadata.jupyter",
+    "cell.metadata.heading_collapsed",
+    "cell.metadata.hidden",
+    "cell.metadata.trusted",
+    "cell.metadata.vscode",
+)
 
 
 def discover(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -68,7 +85,13 @@ def parameters_cells(nb) -> list:
 
 
 def parameters(nb_or_path) -> dict:
-    """The default parameters of a notebook: the literals assigned in its ``parameters`` cell."""
+    """The default parameters of a notebook: the literals assigned in its ``parameters`` cell.
+
+    Read with :mod:`ast` rather than papermill's ``inspect_notebook``: papermill's parser skips
+    (with only a warning) any line whose comment holds an ``=``, e.g.
+    ``null_size = 100  # m = n for the null distribution`` in notebook 06, so parameters would
+    silently go missing; and it ignores statements that are not assignments, which are refused
+    here."""
     nb = read(nb_or_path) if isinstance(nb_or_path, str | Path) else nb_or_path
     cells = parameters_cells(nb)
     if len(cells) != 1:
@@ -112,8 +135,17 @@ def check_parameter_names(nb_or_path, injected: dict) -> None:
 
 
 def normalise(nb) -> nbformat.NotebookNode:
-    """A copy of ``nb`` with only the metadata a committed notebook keeps (see the module doc)."""
-    nb = copy.deepcopy(nb)
+    """A copy of ``nb`` with only the metadata a committed notebook keeps (see the module doc):
+    outputs and execution counts kept, cell ids and editor/execution bookkeeping stripped by
+    nbstripout (the keys in :data:`STRIPPED_KEYS`), the notebook metadata reduced to the kernel
+    and the language name."""
+    nb = nbstripout.strip_output(
+        copy.deepcopy(nb),
+        keep_output=True,
+        keep_count=True,
+        keep_id=False,
+        extra_keys=list(STRIPPED_KEYS),
+    )
     meta = {k: v for k, v in nb.metadata.items() if k in NOTEBOOK_METADATA_KEYS}
     meta["kernelspec"] = dict(KERNELSPEC)
     language = dict(meta.get("language_info", {}))
@@ -121,9 +153,6 @@ def normalise(nb) -> nbformat.NotebookNode:
     meta["language_info"].setdefault("name", "python")
     nb.metadata = nbformat.from_dict(meta)
     for cell in nb.cells:
-        cell.metadata = nbformat.from_dict(
-            {k: v for k, v in cell.get("metadata", {}).items() if k in CELL_METADATA_KEYS}
-        )
         cell.pop("id", None)
     nb.nbformat, nb.nbformat_minor = 4, 4
     return nb
@@ -136,8 +165,6 @@ def write_atomic(nb, path: Path) -> None:
 def execute(path: Path, output: Path, parameters: dict | None = None, *, log_output: bool = False):
     """Execute a notebook with papermill into ``output`` (working directory: the notebooks folder),
     after checking that every injected parameter exists. Returns the executed notebook."""
-    import papermill
-
     if parameters:
         check_parameter_names(path, parameters)
     return papermill.execute_notebook(

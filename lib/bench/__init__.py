@@ -7,6 +7,8 @@
 ``distortions``     image distortions with a continuous strength, and distortions matched to
                     one MSE (the SSIM lesson)
 ``clips``           manipulations of video clips (corruptions, frame order) for video metrics
+``attacks``         adversarial copies of a set (:func:`~lib.bench.attacks.fgsm`): images that
+                    look unchanged and move a classifier-based metric
 ==================  ===========================================================================
 
 ``import lib.bench as bench`` gives the degradations' names directly (``bench.degrade``,

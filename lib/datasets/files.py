@@ -15,6 +15,8 @@ import torch
 from lib._checks import check_choice
 from lib.datasets.base import ImageSet
 
+MNIST_SHAPE = (28, 28)
+MNIST_CLASSES = 10
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -48,6 +50,18 @@ IMAGE_EXTENSIONS = (
     ".pgm",
     ".pbm",
 )
+
+
+def _check_labels(labels: np.ndarray, classes: int, path: Path, what: str) -> None:
+    """Refuse a label file whose labels are not class indices 0..classes − 1: a file that holds
+    label 200 for a 10-class set is another data set's file, or a corrupt one."""
+    outside = (labels < 0) | (labels >= classes)
+    if outside.any():
+        raise ValueError(
+            f"{path}: {what} labels must be 0..{classes - 1}, but {int(outside.sum())} of "
+            f"{labels.size} are not (e.g. {int(labels[outside][0])}); this is not a {what} "
+            "label file, or it is corrupt"
+        )
 
 
 def _existing_dir(path, what: str, hint: str) -> Path:
@@ -121,13 +135,26 @@ def mnist(path: str | Path | None, split: str = "train", *, download: bool = Fal
     if missing:
         raise FileNotFoundError(f"path: {root} has no {', '.join(missing)} (nor .gz); {hint}")
     images, labels = read_idx(found[0]), read_idx(found[1])
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+    if images.ndim != 3 or images.shape[1:] != MNIST_SHAPE:
         raise ValueError(
-            f"{root}: images {images.shape} and labels {labels.shape} do not form an MNIST split"
+            f"{found[0]}: MNIST images are N×{MNIST_SHAPE[0]}×{MNIST_SHAPE[1]}, the file holds "
+            f"shape {images.shape}; this is not an MNIST image file"
         )
+    if labels.ndim != 1:
+        raise ValueError(
+            f"{found[1]}: MNIST labels are one byte per image, the file holds shape "
+            f"{labels.shape}; this is not an MNIST label file"
+        )
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{root}: {len(images)} images ({found[0].name}) and {len(labels)} labels "
+            f"({found[1].name}) do not form an MNIST split"
+        )
+    _check_labels(labels, MNIST_CLASSES, found[1], "MNIST")
     x = torch.from_numpy(images.copy()).unsqueeze(1).float().div_(255)
     y = torch.from_numpy(labels.astype(np.int64))
-    return ImageSet(x, y, tuple(str(d) for d in range(10)), "mnist", {"split": split})
+    classes = tuple(str(d) for d in range(MNIST_CLASSES))
+    return ImageSet(x, y, classes, "mnist", {"split": split})
 
 
 # ------------------------------------------------------------------------------------ CIFAR-10
@@ -161,10 +188,23 @@ def _read_cifar_python_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data, labels = batch.get(b"data", batch.get("data")), batch.get(b"labels", batch.get("labels"))
     if data is None or labels is None:
         raise ValueError(f"{path}: a CIFAR-10 batch needs 'data' and 'labels' entries")
-    data = np.asarray(data, dtype=np.uint8)
+    data, labels = np.asarray(data), np.asarray(labels)
+    # Casting first would wrap 256 to 0 and truncate 1.5 to 1: check the values as stored.
+    if data.size and (data.dtype.kind not in "iu" or data.min() < 0 or data.max() > 255):
+        raise ValueError(f"{path}: CIFAR-10 pixels are bytes 0..255, got {data.dtype} values")
+    if labels.ndim != 1 or (labels.size and labels.dtype.kind not in "iu"):
+        raise ValueError(
+            f"{path}: CIFAR-10 labels are a list of integers, got {labels.dtype} of shape "
+            f"{labels.shape}"
+        )
     if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise ValueError(f"{path}: expected data of shape N×3072 and N labels, got {data.shape}")
-    return data, np.asarray(labels, dtype=np.int64)
+        raise ValueError(
+            f"{path}: expected data of shape N×3072 (3×32×32 images) and N labels, got data "
+            f"{data.shape} and {len(labels)} labels"
+        )
+    labels = labels.astype(np.int64)
+    _check_labels(labels, len(CIFAR10_CLASSES), path, "CIFAR-10")
+    return data.astype(np.uint8), labels
 
 
 def _read_cifar_binary_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +214,9 @@ def _read_cifar_binary_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
             f"{path}: a CIFAR-10 binary batch holds records of 3,073 bytes, got {raw.size} bytes"
         )
     records = raw.reshape(-1, 3073)
-    return records[:, 1:], records[:, 0].astype(np.int64)
+    labels = records[:, 0].astype(np.int64)
+    _check_labels(labels, len(CIFAR10_CLASSES), path, "CIFAR-10")
+    return records[:, 1:], labels
 
 
 def cifar10(path: str | Path | None, split: str = "train", *, download: bool = False) -> ImageSet:
@@ -208,10 +250,8 @@ def cifar10(path: str | Path | None, split: str = "train", *, download: bool = F
         )
     data = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])
-    if labels.min() < 0 or labels.max() > 9:
-        raise ValueError(
-            f"{root}: CIFAR-10 labels must be 0..9, got {labels.min()}..{labels.max()}"
-        )
+    if len(data) == 0:
+        raise ValueError(f"{folder}: the CIFAR-10 {split} batches hold no images")
     x = torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()).float().div_(255)
     return ImageSet(x, torch.from_numpy(labels), CIFAR10_CLASSES, "cifar10", {"split": split})
 

@@ -200,6 +200,9 @@ def shapes(
 
 
 def _luminance(rgb: torch.Tensor) -> torch.Tensor:
+    """BT.601 luma 0.299 R + 0.587 G + 0.114 B of N×3 colours. Not torchvision's
+    ``rgb_to_grayscale``: it rounds the red weight to 0.2989, a change of up to 1e-4 that could
+    move a colour pair across the contrast thresholds below and so change the generated sets."""
     return rgb @ torch.tensor([0.299, 0.587, 0.114])
 
 

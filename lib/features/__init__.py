@@ -3,7 +3,8 @@
 - :class:`FeatureExtractor` (``lib.features.base``): ``.features(images)`` → N×D,
   ``.logits(images)``, ``.extract(images, taps)``, ``.num_features``, ``.describe()``.
 - :func:`register` / :func:`get` / :func:`available` (``lib.features.registry``): networks by
-  name, e.g. ``get("shapes-cnn")``.
+  name, e.g. ``get("shapes-cnn")``; clip networks are the ``kind="clip"`` entries of the same
+  registry (``available("clip")``, :func:`lib.features.video.get_clip_network`).
 
 Registered networks:
 
@@ -33,6 +34,7 @@ from lib.features.perceptual import (
     perceptual_net,
 )
 from lib.features.registry import available, get, register, unregister
+from lib.features.video import get_clip_network  # registers the clip networks
 
 register("inception-fid", InceptionFID)
 register("digits-cnn", partial(load_course_classifier, "digits-cnn"))
@@ -52,6 +54,7 @@ __all__ = [
     "InceptionFID",
     "available",
     "get",
+    "get_clip_network",
     "load_course_classifier",
     "random_cnn",
     "register",

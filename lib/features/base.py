@@ -6,7 +6,7 @@ how that looks from the outside, so that a metric can take any network from
 :mod:`lib.features` — the FID Inception port, the course classifiers, a random baseline — and
 so that each network says plainly which inputs it expects and what it does to them.
 
-Input convention (DESIGN §5): float images in [0, 1], N×C×H×W, RGB; uint8 images (0..255) only
+Input convention (CONTRIBUTING.md): float images in [0, 1], N×C×H×W, RGB; uint8 images (0..255) only
 where an extractor sets ``accepts_uint8``. Every extractor validates its input and raises a
 clear ``ValueError``/``TypeError`` instead of returning garbage.
 

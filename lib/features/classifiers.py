@@ -13,14 +13,14 @@ input to three channels — so any course image set can be looked at through any
 exactly the "evaluating with a network from another domain" experiment of the course. Images
 that are not 32×32 are resized with antialiased bilinear interpolation. Normalisation: x − 0.5.
 
-Weights live in ``data/classifiers/NAME.pt`` next to ``manifest.json`` (sha256, accuracy and
-training settings); loading checks the checksum and uses ``torch.load(weights_only=True)``.
-``python -m lib.train classifiers`` retrains them deterministically.
+Weights live in ``data/classifiers/NAME.safetensors`` next to ``manifest.json`` (sha256, accuracy
+and training settings); loading checks the checksum and reads them with :mod:`lib.weights`
+(safetensors: nothing is unpickled). ``python -m lib.train classifiers`` retrains them
+deterministically.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +29,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib._io import load_state_dict, sha256_file
 from lib.features.base import FeatureExtractor
 from lib.paths import DATA_DIR
+from lib.weights import MANIFEST, read_weights, weights_file
+from lib.weights import read_manifest as _read_manifest
 
 CLASSIFIERS_DIR = DATA_DIR / "classifiers"
-MANIFEST = "manifest.json"
 WIDTHS = (24, 48, 96, 96)
 INPUT_SIZE = 32
 # name -> (data set it was trained on, input channels it was trained with)
@@ -135,14 +135,14 @@ class CourseCNN(FeatureExtractor):
 
 
 # ------------------------------------------------------------------------------------ loading
-def read_manifest(folder: Path = CLASSIFIERS_DIR) -> dict:
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing; retrain the course classifiers with "
-            "`python -m lib.train classifiers`"
-        )
-    return json.loads(path.read_text())
+def _retrain(name: str | None = None) -> str:
+    only = f" --only {name}" if name else ""
+    return f"retrain with `python -m lib.train classifiers{only}`"
+
+
+def read_manifest(folder: str | os.PathLike = CLASSIFIERS_DIR) -> dict:
+    """The course classifiers' ``manifest.json`` (name → sha256, accuracy, training settings)."""
+    return _read_manifest(folder, how_to_fix=_retrain())
 
 
 def load_course_classifier(name: str, *, folder: str | os.PathLike | None = None) -> CourseCNN:
@@ -153,23 +153,15 @@ def load_course_classifier(name: str, *, folder: str | os.PathLike | None = None
         )
     folder = CLASSIFIERS_DIR if folder is None else Path(folder)
     entry = read_manifest(folder).get(name)
-    path = folder / f"{name}.pt"
-    if entry is None or not path.is_file():
-        raise FileNotFoundError(
-            f"{path} (or its manifest entry) is missing; retrain with "
-            f"`python -m lib.train classifiers --only {name}`"
-        )
-    digest = sha256_file(path)
-    if digest != entry["sha256"]:
-        raise ValueError(
-            f"{path}: checksum mismatch (sha256 {digest[:16]}…, manifest says "
-            f"{entry['sha256'][:16]}…); the file is corrupt or was replaced — restore it from the "
-            f"repository or retrain with `python -m lib.train classifiers --only {name}`"
-        )
+    path = folder / weights_file(name)
+    how = f"restore it from the repository or {_retrain(name)}"
+    if entry is None:
+        raise FileNotFoundError(f"{folder / MANIFEST} has no entry {name!r}; {_retrain(name)}")
+    state = read_weights(path, sha256=entry["sha256"], how_to_fix=how)
     net = CourseCNN(COURSE_CLASSIFIERS[name][1], name=name)
-    net.load_state_dict(load_state_dict(path))
+    net.load_state_dict(state)
     net._weights = (
-        f"{path.name}, sha256 {digest[:12]}…, trained on {entry['dataset']} "
+        f"{path.name}, sha256 {entry['sha256'][:12]}…, trained on {entry['dataset']} "
         f"(held-out accuracy {entry['test_accuracy']:.4f})"
     )
     return net.eval()

@@ -35,8 +35,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib._io import check_name_hash, hub_checkpoints_dir, load_state_dict, state_dict_problems
 from lib.features.base import ClipFeatureExtractor
+from lib.weights import (
+    check_name_hash,
+    find_local_weights,
+    hub_checkpoints_dir,
+    load_state_dict,
+    state_dict_problems,
+)
 
 __all__ = ["I3D_WEIGHT_NAMES", "InceptionI3D", "find_i3d_weights"]
 
@@ -105,21 +111,13 @@ class _Mixed(nn.Module):
 def find_i3d_weights(path: str | os.PathLike | None = None) -> Path:
     """The I3D weights file: ``path`` if given, else a known name in the hub checkpoints folder.
     Raises ``FileNotFoundError`` saying where to put one (nothing is downloaded)."""
-    folder = hub_checkpoints_dir()
     how = (
         f"Put the pytorch-i3d Kinetics-400 RGB weights ({' or '.join(I3D_WEIGHT_NAMES)}) into\n"
-        f"    {folder}\n(set $TORCH_HOME to use another cache folder) or pass path=... . lib never "
-        "downloads weights. For the plumbing only (meaningless numbers), use weights='random'."
+        f"    {hub_checkpoints_dir()}\n(set $TORCH_HOME to use another cache folder) or pass "
+        "path=... . lib never downloads weights. For the plumbing only (meaningless numbers), use "
+        "weights='random'."
     )
-    if path is not None:
-        candidate = Path(path).expanduser()
-        if not candidate.is_file():
-            raise FileNotFoundError(f"path: no I3D weights file at {candidate}.\n{how}")
-        return candidate
-    for name in I3D_WEIGHT_NAMES:
-        if (folder / name).is_file():
-            return folder / name
-    raise FileNotFoundError(f"The I3D weights are not on this machine.\n{how}")
+    return find_local_weights("I3D", I3D_WEIGHT_NAMES, how, path)
 
 
 class InceptionI3D(ClipFeatureExtractor):

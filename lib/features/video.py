@@ -14,15 +14,16 @@ to RGB). Every network states the clip length and frame size it was trained for 
 ``street-c3d`` — the course network. Four 3×3×3 convolutions (BatchNorm, ReLU; widths
 16-32-64-64; stride 2 in space at every layer, in time at the last two) on 8 frames of 64×64,
 global average pooling → **64-d features**, a linear head with 6 classes. It is trained
-(:mod:`lib.train.recipes.clip_network`) without labels on the toy street: an 8-frame window is cut from
-a clip at a frame step of 1, 2 or 3, played forwards or backwards, and the network names which
-of the 6 it is. To answer it must measure how far and which way things move between frames, so
+(:mod:`lib.train.recipes.clip_network`) without labels on the toy street: an 8-frame window is
+cut from a clip at a frame step of 1, 2 or 3, played forwards or backwards, and the network names
+which of the 6 it is. To answer it must measure how far and which way things move between frames, so
 its features respond to motion as well as to appearance — the property a video distance needs.
 It never sees a shuffled, jittered or frame-repeated clip in training.
 
-Weights live in ``data/video_features/street-c3d.pt`` (float16) next to ``manifest.json`` (sha256,
-held-out accuracy, training settings); loading checks the checksum and reads with
-``torch.load(weights_only=True)``; ``python -m lib.train clip_network`` retrains them.
+Weights live in ``data/video_features/street-c3d.safetensors`` (float16) next to
+``manifest.json`` (sha256, held-out accuracy, training settings); loading checks the checksum and
+reads them with :mod:`lib.weights` (safetensors: nothing is unpickled);
+``python -m lib.train clip_network`` retrains them.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ import torch
 from torch import nn
 
 from lib._checks import check_choice, check_clips
-from lib.device import resolve_device
 from lib.features.base import ClipFeatureExtractor
 from lib.features.i3d import InceptionI3D
+from lib.features.registry import available, get, register
 from lib.paths import DATA_DIR
-from lib.weights import read_manifest, read_weights
+from lib.weights import MANIFEST, read_manifest, read_weights, weights_file
 
 __all__ = [
-    "CLIP_NETWORKS",
     "VIDEO_FEATURES_DIR",
     "ClipFeatureExtractor",
     "StreetC3D",
@@ -122,8 +122,8 @@ def load_street_c3d(*, folder: str | os.PathLike | None = None) -> StreetC3D:
     manifest = read_manifest(folder, how_to_fix=RETRAIN)
     entry = manifest.get(STREET_C3D)
     if entry is None:
-        raise FileNotFoundError(f"{folder}/manifest.json has no {STREET_C3D!r} entry; {RETRAIN}")
-    path = folder / f"{STREET_C3D}.pt"
+        raise FileNotFoundError(f"{folder / MANIFEST} has no entry {STREET_C3D!r}; {RETRAIN}")
+    path = folder / weights_file(STREET_C3D)
     state = read_weights(path, sha256=entry["sha256"], how_to_fix=RETRAIN)
     net = StreetC3D(tuple(entry.get("widths", C3D_WIDTHS)))
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
@@ -161,18 +161,16 @@ def random_c3d(*, seed: int = 0, calibration_clips: int = 64) -> StreetC3D:
     return net
 
 
-#: name → builder; ``get_clip_network(name, **kwargs)`` calls it.
-CLIP_NETWORKS = {
-    STREET_C3D: load_street_c3d,
-    "random-c3d": random_c3d,
-    "i3d": InceptionI3D,
-}
+register(STREET_C3D, load_street_c3d, kind="clip")
+register("random-c3d", random_c3d, kind="clip")
+register("i3d", InceptionI3D, kind="clip")
 
 
 def get_clip_network(
     name: str = STREET_C3D, *, device: str | torch.device = "cpu", **kwargs
 ) -> ClipFeatureExtractor:
     """A clip network by name: ``"street-c3d"`` (trained, committed), ``"random-c3d"`` or
-    ``"i3d"`` (Kinetics weights from a local file only; see :mod:`lib.features.i3d`)."""
-    check_choice(name, "name", tuple(CLIP_NETWORKS))
-    return CLIP_NETWORKS[name](**kwargs).to(resolve_device(device)).eval()
+    ``"i3d"`` (Kinetics weights from a local file only; see :mod:`lib.features.i3d`); the
+    ``"clip"`` kind of :func:`lib.features.registry.get`."""
+    check_choice(name, "name", available("clip"))
+    return get(name, device, kind="clip", **kwargs)

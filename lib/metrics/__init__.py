@@ -19,6 +19,8 @@ Video                                   :func:`per_frame_fid`, :func:`per_frame_
                                         :func:`estimate_flow` (OpenCV DIS),
                                         :func:`flicker_statistics`, :func:`pose_distance`,
                                         :func:`video_metrics`
+Everybody Dance Now                     :func:`crop_ssim`, :func:`body_boxes`,
+                                        :func:`frame_jitter` (and :func:`pose_distance`)
 ======================================  =========================================================
 
 Metrics that look at images through a network take features from :mod:`lib.features`.
@@ -26,6 +28,7 @@ Metrics that look at images through a network take features from :mod:`lib.featu
 
 from lib.metrics.classifier_tests import GanTrainTest, gan_train_test
 from lib.metrics.curves import CurveMatch, discrete_frechet, dtw
+from lib.metrics.dance import body_boxes, crop_ssim, frame_jitter
 from lib.metrics.frechet import (
     FeatureStats,
     FIDInfinityResult,
@@ -122,4 +125,7 @@ __all__ = [
     "FlickerStats",
     "pose_distance",
     "video_metrics",
+    "body_boxes",
+    "crop_ssim",
+    "frame_jitter",
 ]

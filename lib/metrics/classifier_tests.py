@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import torch
 
+from lib._checks import renamed_arguments
 from lib.datasets import ImageSet
 from lib.device import resolve_device
 from lib.features.base import FeatureExtractor
@@ -43,10 +44,11 @@ def _check_labelled(s, name: str) -> ImageSet:
     return s
 
 
+@renamed_arguments(generated="fake")
 def gan_train_test(
     real_train: ImageSet,
     real_test: ImageSet,
-    generated: ImageSet,
+    fake: ImageSet,
     *,
     real_classifier: FeatureExtractor | None = None,
     epochs: int = 10,
@@ -69,13 +71,13 @@ def gan_train_test(
     Args:
         real_train: labelled real images to train the real classifier on.
         real_test: labelled real held-out images (never trained on).
-        generated: labelled generated images (labels = the classes they were generated for).
+        fake: labelled generated images (labels = the classes they were generated for).
     """
     real_train = _check_labelled(real_train, "real_train")
     real_test = _check_labelled(real_test, "real_test")
-    generated = _check_labelled(generated, "generated")
+    fake = _check_labelled(fake, "fake")
     num_classes = real_train.num_classes
-    for s, name in ((real_test, "real_test"), (generated, "generated")):
+    for s, name in ((real_test, "real_test"), (fake, "fake")):
         if int(s.labels.max()) >= num_classes or int(s.labels.min()) < 0:
             raise ValueError(
                 f"{name}: labels must lie in 0..{num_classes - 1} (the classes of real_train), "
@@ -96,9 +98,9 @@ def gan_train_test(
 
     if real_classifier is None:
         real_classifier = fit_classifier(fresh("real-classifier"), real_train, **settings)
-    generated_classifier = fit_classifier(fresh("generated-classifier"), generated, **settings)
+    generated_classifier = fit_classifier(fresh("generated-classifier"), fake, **settings)
     return GanTrainTest(
         gan_train=accuracy(generated_classifier, real_test.images, real_test.labels),
-        gan_test=accuracy(real_classifier, generated.images, generated.labels),
+        gan_test=accuracy(real_classifier, fake.images, fake.labels),
         real_to_real=accuracy(real_classifier, real_test.images, real_test.labels),
     )

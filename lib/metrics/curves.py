@@ -26,12 +26,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from lib._checks import as_tensor, check_finite
+from lib._checks import ArrayLike, as_tensor, check_finite
 
 __all__ = ["CurveMatch", "discrete_frechet", "dtw", "pointwise_distances"]
-
-ArrayLike = torch.Tensor | np.ndarray
-
 
 class CurveMatch(NamedTuple):
     """The result of :func:`discrete_frechet` or :func:`dtw` with ``return_path=True``.

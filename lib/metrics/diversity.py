@@ -20,12 +20,11 @@ This module is not re-exported by :mod:`lib.metrics`; import it as ``lib.metrics
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import NamedTuple
 
 import torch
 
-from lib._checks import as_tensor, check_images, check_positive_int
+from lib._checks import as_tensor, check_images, check_positive_int, check_seed
 from lib.metrics.ssim import MS_SSIM_WEIGHTS, ms_ssim
 
 __all__ = [
@@ -67,12 +66,6 @@ def scale_weights(levels: int) -> tuple[float, ...]:
     w = MS_SSIM_WEIGHTS[:levels]
     total = sum(w)
     return tuple(v / total for v in w)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
-    return int(seed)
 
 
 def _check_labels(labels, n: int) -> torch.Tensor:
@@ -117,7 +110,7 @@ def image_pairs(
     n = check_positive_int(n, "n", minimum=0)
     if n_pairs is not None:
         n_pairs = check_positive_int(n_pairs, "n_pairs")
-    gen = torch.Generator().manual_seed(_check_seed(seed))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     if labels is None:
         if n < 2:
             raise ValueError(f"n: need at least 2 images to make pairs, got {n}")

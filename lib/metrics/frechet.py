@@ -27,7 +27,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from lib._checks import as_tensor, check_finite, check_positive_int
+from lib._checks import (
+    ArrayLike,
+    as_tensor,
+    check_finite,
+    check_positive_int,
+    check_seed,
+    renamed_arguments,
+)
 from lib._io import atomic_write
 
 __all__ = [
@@ -38,8 +45,6 @@ __all__ = [
     "fid_infinity",
     "frechet_distance",
 ]
-
-ArrayLike = torch.Tensor | np.ndarray
 
 # Relative tolerances: asymmetry of a covariance, and how negative an eigenvalue may be (relative
 # to the largest one) before the matrix counts as not positive semi-definite. Round-off in
@@ -518,9 +523,10 @@ class FIDInfinityResult(NamedTuple):
     fids: np.ndarray
 
 
+@renamed_arguments(fake_features="fake")
 def fid_infinity(
     real: ArrayLike | FeatureStats | FrechetReference,
-    fake_features: ArrayLike,
+    fake: ArrayLike,
     sizes: Sequence[int] | None = None,
     *,
     num_points: int = 15,
@@ -531,7 +537,7 @@ def fid_infinity(
     """Effectively unbiased FID, FID∞ (Chong & Forsyth 2020, CVPR, §3.1).
 
     FID computed from N samples is biased upward, with a bias that is linear in 1/N:
-    FID_N ≈ FID∞ + k / N. FID is computed on random subsets of ``fake_features`` of each size in
+    FID_N ≈ FID∞ + k / N. FID is computed on random subsets of the rows of ``fake`` of each size in
     ``sizes`` against the full ``real`` statistics, a least-squares line is fitted to
     (1/N, FID_N), and its intercept (1/N → 0) is returned.
 
@@ -544,10 +550,9 @@ def fid_infinity(
     nearly identical. With ``return_points=True`` a :class:`FIDInfinityResult` (intercept,
     slope, sizes, FIDs) is returned instead of the float.
     """
-    x = _check_features(fake_features, "fake_features", min_rows=2)
+    x = _check_features(fake, "fake", min_rows=2)
     n_total, d = int(x.shape[0]), int(x.shape[1])
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
+    seed = check_seed(seed)
     if sizes is None:
         check_positive_int(num_points, "num_points", minimum=2)
         lo = max(2, n_total // 10)
@@ -560,7 +565,7 @@ def fid_infinity(
         if sizes_arr[0] < 2 or sizes_arr[-1] > n_total:
             raise ValueError(
                 f"sizes: every size must lie in [2, {n_total}] (the number of "
-                f"rows of fake_features), got {sizes_arr.tolist()}"
+                f"rows of fake), got {sizes_arr.tolist()}"
             )
     if len(sizes_arr) < 2:
         raise ValueError(
@@ -569,21 +574,22 @@ def fid_infinity(
 
     if isinstance(real, FrechetReference):
         ref = real
-        _check_same_dim(ref.dim, d, "real", "fake_features")
+        _check_same_dim(ref.dim, d, "real", "fake")
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            mu, sigma, n_real = _gaussian(real, "real", dim=d, other="fake_features")
-        _warn_small_n(n_real, d, "real", stacklevel=3)
+            mu, sigma, n_real = _gaussian(real, "real", dim=d, other="fake")
+        # 4: past this function and its renamed-arguments wrapper, at the caller
+        _warn_small_n(n_real, d, "real", stacklevel=4)
         ref = FrechetReference._validated(mu, sigma, n_real, "real")
-    _same_device([("real", ref.mu), ("fake_features", x)])
+    _same_device([("real", ref.mu), ("fake", x)])
     if sizes_arr[0] < d:
         warnings.warn(
             f"sizes: the smallest subset ({int(sizes_arr[0])}) is below the feature dimension "
             f"({d}); FID is far from linear in 1/N there, so the extrapolation is unreliable. "
             "Use subset sizes ≥ d.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # past the renamed-arguments wrapper
         )
 
     gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -595,15 +601,15 @@ def fid_infinity(
         for k, size in enumerate(sizes_arr.tolist()):
             stats.update(x[perm[start:size]])
             start = size
-            fids[k] = ref._distance(stats.mean, stats.covariance, "fake_features")
+            fids[k] = ref._distance(stats.mean, stats.covariance, "fake")
     else:
         for k, size in enumerate(sizes_arr.tolist()):
             idx = torch.randperm(n_total, generator=gen)[:size].to(x.device)
             sub = FeatureStats(d, device=x.device).update(x[idx])
-            fids[k] = ref._distance(sub.mean, sub.covariance, "fake_features")
+            fids[k] = ref._distance(sub.mean, sub.covariance, "fake")
     slope, intercept = np.polyfit(1.0 / sizes_arr.astype(np.float64), fids, 1)
     if not (math.isfinite(slope) and math.isfinite(intercept)):  # pragma: no cover - defensive
-        raise ValueError("fake_features: the FID-vs-1/N fit is not finite")
+        raise ValueError("fake: the FID-vs-1/N fit is not finite")
     if return_points:
         return FIDInfinityResult(float(intercept), float(slope), sizes_arr, fids)
     return float(intercept)

@@ -22,8 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from lib._checks import check_choice, check_positive_int
-from lib.metrics.frechet import ArrayLike, _check_features
+from lib._checks import ArrayLike, check_choice, check_positive_int, check_seed
+from lib.metrics.frechet import _check_features
 
 __all__ = [
     "EntropyTerms",
@@ -100,12 +100,6 @@ def _split_ids(n: int, splits: int, device: torch.device) -> torch.Tensor:
     return torch.repeat_interleave(torch.arange(splits), counts).to(device)
 
 
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
-    return seed
-
-
 class EntropyTerms(NamedTuple):
     """Per-split entropies of the IS decomposition (Salimans et al. 2016, §4), in nats.
 
@@ -138,7 +132,7 @@ def is_entropy_terms(
     ``inputs`` / ``shuffle`` / ``seed`` are as in :func:`inception_score`.
     """
     splits = check_positive_int(splits, "splits")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle: expected True or False, got {type(shuffle).__name__}")
     p, logp = _probs_and_logs(probs_or_logits, inputs, seed if shuffle else None)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lib._checks import check_choice, check_positive_int
-from lib.metrics.frechet import ArrayLike, _check_features, _same_device
+from lib._checks import ArrayLike, check_choice, check_positive_int, check_seed, renamed_arguments
+from lib.metrics.frechet import _check_features, _same_device
 
 __all__ = ["kid", "mmd2", "polynomial_kernel", "rbf_kernel"]
 
@@ -68,15 +68,18 @@ def _positive_float(value, name: str) -> float:
     return float(value)
 
 
-def _pair(x, y, min_rows: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    x = _check_features(x, "x", min_rows)
-    y = _check_features(y, "y", min_rows)
+def _pair(
+    x, y, min_rows: int = 1, names: tuple[str, str] = ("x", "y")
+) -> tuple[torch.Tensor, torch.Tensor]:
+    nx, ny = names
+    x = _check_features(x, nx, min_rows)
+    y = _check_features(y, ny, min_rows)
     if x.shape[1] != y.shape[1]:
         raise ValueError(
-            f"y: has dimension {y.shape[1]} but x has dimension {x.shape[1]}; "
+            f"{ny}: has dimension {y.shape[1]} but {nx} has dimension {x.shape[1]}; "
             "both sets must come from the same feature network and layer"
         )
-    _same_device([("x", x), ("y", y)])
+    _same_device([(nx, x), (ny, y)])
     return x, y
 
 
@@ -127,10 +130,13 @@ def _mmd2_from_kernels(
     return sxx / (m * m) + syy / (n * n) - 2 * sxy / (m * n)
 
 
+@renamed_arguments(x="real", y="fake")
 def mmd2(
-    x: ArrayLike, y: ArrayLike, kernel: str = "poly", unbiased: bool = True, **kernel_kwargs
+    real: ArrayLike, fake: ArrayLike, kernel: str = "poly", unbiased: bool = True, **kernel_kwargs
 ) -> float:
-    """Squared maximum mean discrepancy between samples ``x`` (m×d) and ``y`` (n×d).
+    """Squared maximum mean discrepancy between samples ``real`` (m×d) and ``fake`` (n×d).
+
+    Below x_i are the rows of ``real`` and y_j those of ``fake``; the measure is symmetric.
 
     Unbiased estimator (Gretton et al. 2012, eq. 3; Bińkowski et al. 2018, eq. 2)::
 
@@ -145,7 +151,7 @@ def mmd2(
     check_choice(kernel, "kernel", _KERNELS)
     if not isinstance(unbiased, bool):
         raise TypeError(f"unbiased: expected True or False, got {type(unbiased).__name__}")
-    x, y = _pair(x, y, min_rows=2 if unbiased else 1)
+    x, y = _pair(real, fake, min_rows=2 if unbiased else 1, names=("real", "fake"))
     kw = _check_kernel_kwargs(kernel, kernel_kwargs)
     k = _kernel_fn(kernel, kw)
     x, y = x.to(torch.float64), y.to(torch.float64)
@@ -175,9 +181,10 @@ def _subset_indices(
     return idx1, idx2
 
 
+@renamed_arguments(x="real", y="fake")
 def kid(
-    x: ArrayLike,
-    y: ArrayLike,
+    real: ArrayLike,
+    fake: ArrayLike,
     subsets: int = 100,
     subset_size: int = 1000,
     seed: int = 2020,
@@ -189,13 +196,13 @@ def kid(
     """Kernel Inception Distance (Bińkowski et al. 2018, "Demystifying MMD GANs", §4).
 
     KID = mean over ``subsets`` random subset pairs (``subset_size`` rows drawn without
-    replacement from each of ``x`` and ``y``) of the unbiased MMD² (see :func:`mmd2`) with the
-    kernel k(x, y) = (xᵀy / d + 1)³; returns ``(mean, std)`` with the population std over subsets
-    (as torch-fidelity reports it). KID can be slightly negative; that is correct.
+    replacement from each of ``real`` and ``fake``) of the unbiased MMD² (see :func:`mmd2`) with
+    the kernel k(x, y) = (xᵀy / d + 1)³; returns ``(mean, std)`` with the population std over
+    subsets (as torch-fidelity reports it). KID can be slightly negative; that is correct.
 
     ``sampling="torch-fidelity"`` draws subset s with one ``numpy.random.RandomState(seed)``:
-    ``rng.choice(len(x), m, replace=False)`` then ``rng.choice(len(y), m, replace=False)``, exactly
-    as ``torch_fidelity.metric_kid.kid_features_to_metric``, so the numbers agree one to one
+    ``rng.choice(len(real), m, replace=False)`` then ``rng.choice(len(fake), m, replace=False)``,
+    exactly as ``torch_fidelity.metric_kid.kid_features_to_metric``, so the numbers agree one to one
     given float64 features. ``sampling="torch"`` uses ``torch.randperm`` with a CPU generator.
     Both are deterministic given ``seed`` on any device. Subsets are evaluated in batches
     (``bmm``) in float64 on the device of the features.
@@ -204,10 +211,9 @@ def kid(
     check_choice(kernel, "kernel", _KERNELS)
     subsets = check_positive_int(subsets, "subsets")
     subset_size = check_positive_int(subset_size, "subset_size", minimum=2)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
-    x, y = _pair(x, y, min_rows=2)
-    for name, t in (("x", x), ("y", y)):
+    seed = check_seed(seed)
+    x, y = _pair(real, fake, min_rows=2, names=("real", "fake"))
+    for name, t in (("real", x), ("fake", y)):
         if subset_size > t.shape[0]:
             raise ValueError(
                 f"subset_size: {subset_size} is larger than the number of samples in {name} "

@@ -13,17 +13,11 @@ when its distance is ≤ the radius; Naeem et al. (the ``prdc`` package) use <.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import NamedTuple
 
 import torch
 
-from lib._checks import as_real_float, as_tensor, check_positive_int
-
-if TYPE_CHECKING:
-    import numpy as np
-
-#: Inputs may be torch tensors or numpy arrays.
-Array = Union[torch.Tensor, "np.ndarray"]
+from lib._checks import ArrayLike, as_real_float, as_tensor, check_positive_int, renamed_arguments
 
 __all__ = [
     "PrecisionRecall",
@@ -51,7 +45,7 @@ class DensityCoverage(NamedTuple):
     coverage: float
 
 
-def knn_radii(features: Array, k: int = 3, *, chunk_size: int | None = None) -> torch.Tensor:
+def knn_radii(features: ArrayLike, k: int = 3, *, chunk_size: int | None = None) -> torch.Tensor:
     """Distance from every row of ``features`` (N×D) to its k-th nearest other row.
 
     The point itself is excluded by index (duplicates of it count as neighbours at distance 0).
@@ -62,9 +56,10 @@ def knn_radii(features: Array, k: int = 3, *, chunk_size: int | None = None) -> 
     return _radii(x, k, _chunk(chunk_size, x.shape[0]))
 
 
+@renamed_arguments(real_features="real", fake_features="fake")
 def precision_recall(
-    real_features: Array,
-    fake_features: Array,
+    real: ArrayLike,
+    fake: ArrayLike,
     k: int = 3,
     *,
     chunk_size: int | None = None,
@@ -78,8 +73,8 @@ def precision_recall(
         recall    = (1/N) Σ_{φ_r ∈ Φ_r} f(φ_r, Φ_g)    share of reals inside the fake manifold
 
     Args:
-        real_features: N×D real feature vectors (tensor or numpy array), N > k.
-        fake_features: M×D generated feature vectors, M > k, same D and device.
+        real: N×D real feature vectors (tensor or numpy array), N > k.
+        fake: M×D generated feature vectors, M > k, same D and device.
         k: neighbourhood size (3 in the paper).
         chunk_size: rows per distance block (default: about 4M distances per block).
 
@@ -89,9 +84,9 @@ def precision_recall(
     Distances are computed in the features' dtype (float64 when either set is float64); use
     float64 features when decisions on the ball boundaries must be reproducible bit for bit.
     """
-    real, fake = _pair(real_features, fake_features)
-    _check_k(k, real.shape[0], "real_features")
-    _check_k(k, fake.shape[0], "fake_features")
+    real, fake = _pair(real, fake)
+    _check_k(k, real.shape[0], "real")
+    _check_k(k, fake.shape[0], "fake")
     chunk = _chunk(chunk_size, max(real.shape[0], fake.shape[0]))
     r_real = _radii(real, k, chunk)
     r_fake = _radii(fake, k, chunk)
@@ -100,9 +95,10 @@ def precision_recall(
     return PrecisionRecall(precision, recall)
 
 
+@renamed_arguments(real_features="real", fake_features="fake")
 def density_coverage(
-    real_features: Array,
-    fake_features: Array,
+    real: ArrayLike,
+    fake: ArrayLike,
     k: int = 5,
     *,
     chunk_size: int | None = None,
@@ -120,8 +116,8 @@ def density_coverage(
     the real distribution, above 1 when they crowd into dense regions).
 
     Args:
-        real_features: N×D real feature vectors, N > k.
-        fake_features: M×D generated feature vectors, same D and device.
+        real: N×D real feature vectors, N > k.
+        fake: M×D generated feature vectors, same D and device.
         k: neighbourhood size (5 in the paper).
         chunk_size: rows per distance block.
 
@@ -129,8 +125,8 @@ def density_coverage(
         :class:`DensityCoverage` ``(density, coverage)`` as Python floats, with the ``prdc``
         package's definitions (strict < on the ball radii).
     """
-    real, fake = _pair(real_features, fake_features)
-    _check_k(k, real.shape[0], "real_features")
+    real, fake = _pair(real, fake)
+    _check_k(k, real.shape[0], "real")
     chunk = _chunk(chunk_size, max(real.shape[0], fake.shape[0]))
     r_real = _radii(real, k, chunk)
     in_balls = 0
@@ -182,16 +178,16 @@ def _features(value, name: str) -> torch.Tensor:
 
 
 def _pair(real, fake) -> tuple[torch.Tensor, torch.Tensor]:
-    real = _features(real, "real_features")
-    fake = _features(fake, "fake_features")
+    real = _features(real, "real")
+    fake = _features(fake, "fake")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(
-            f"real_features and fake_features must have the same dimension, got "
+            f"real and fake must have the same dimension, got "
             f"{real.shape[1]} and {fake.shape[1]}"
         )
     if real.device != fake.device:
         raise ValueError(
-            f"real_features is on {real.device} and fake_features on {fake.device}; "
+            f"real is on {real.device} and fake on {fake.device}; "
             "move both to one device"
         )
     dtype = torch.promote_types(real.dtype, fake.dtype)

@@ -15,25 +15,21 @@ for the same seed on any device and any ``batch_size``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
 from lib._checks import (
+    ArrayLike,
     as_real_float,
     as_tensor,
     check_finite,
     check_images,
     check_positive_int,
+    check_seed,
+    renamed_arguments,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
-
-#: Inputs may be torch tensors or numpy arrays.
-Array = Union[torch.Tensor, "np.ndarray"]
 
 __all__ = [
     "wasserstein_1d",
@@ -56,10 +52,12 @@ _BINOMIAL = (1.0, 4.0, 6.0, 4.0, 1.0)
 # 1-D and sliced Wasserstein
 
 
-def wasserstein_1d(u: Array, v: Array, p: float = 1) -> torch.Tensor:
+@renamed_arguments(u="real", v="fake")
+def wasserstein_1d(real: ArrayLike, fake: ArrayLike, p: float = 1) -> torch.Tensor:
     r"""Exact p-Wasserstein distance between two 1-D empirical distributions (uniform weights).
 
-    W_p(u, v) = (∫₀¹ |F_u⁻¹(q) − F_v⁻¹(q)|^p dq)^{1/p}, with F⁻¹ the quantile functions. For
+    W_p(u, v) = (∫₀¹ |F_u⁻¹(q) − F_v⁻¹(q)|^p dq)^{1/p}, with u the samples of ``real``, v those
+    of ``fake`` (the distance is symmetric) and F⁻¹ the quantile functions. For
     samples of equal size n this is the mean over sorted values,
     W_p = ((1/n) Σ_i |u_(i) − v_(i)|^p)^{1/p}; for p = 1 the mean absolute difference of the
     sorted samples (Peyré & Cuturi 2019, Computational Optimal Transport, §2.6).
@@ -69,29 +67,29 @@ def wasserstein_1d(u: Array, v: Array, p: float = 1) -> torch.Tensor:
     with integer arithmetic, no rounding of the breakpoints).
 
     Args:
-        u: samples, shape (n,) or (n, k) for k independent columns.
-        v: samples, shape (m,) or (m, k) (same k).
+        real: samples, shape (n,) or (n, k) for k independent columns.
+        fake: samples, shape (m,) or (m, k) (same k).
         p: the order, p ≥ 1.
 
     Returns:
         W_p, a 0-D tensor for 1-D input or shape (k,) for columns. Equals
-        ``scipy.stats.wasserstein_distance(u, v)`` for p = 1.
+        ``scipy.stats.wasserstein_distance(real, fake)`` for p = 1.
     """
-    u = as_real_float(u, "u")
-    v = as_real_float(v, "v")
+    u = as_real_float(real, "real")
+    v = as_real_float(fake, "fake")
     p = _check_p(p)
     if u.ndim not in (1, 2) or v.ndim not in (1, 2) or u.ndim != v.ndim:
         raise ValueError(
-            f"wasserstein_1d: u and v must both be 1-D (n,) or both 2-D (n, k), got shapes "
+            f"wasserstein_1d: real and fake must both be 1-D (n,) or both 2-D (n, k), got shapes "
             f"{tuple(u.shape)} and {tuple(v.shape)}"
         )
     if u.ndim == 2 and u.shape[1] != v.shape[1]:
         raise ValueError(
-            f"wasserstein_1d: u and v must have the same number of columns, got {u.shape[1]} "
+            f"wasserstein_1d: real and fake must have the same number of columns, got {u.shape[1]} "
             f"and {v.shape[1]}"
         )
-    u, v = _same_device_dtype(u, v, "u", "v")
-    for t, name in ((u, "u"), (v, "v")):
+    u, v = _same_device_dtype(u, v, "real", "fake")
+    for t, name in ((u, "real"), (v, "fake")):
         if t.shape[0] == 0:
             raise ValueError(f"wasserstein_1d: {name} is empty")
     cost = _wpp_sorted(u.movedim(0, -1).sort().values, v.movedim(0, -1).sort().values, p)
@@ -114,44 +112,46 @@ def random_projections(
     """
     check_positive_int(dim, "dim")
     check_positive_int(n_projections, "n_projections")
-    gen = torch.Generator().manual_seed(_check_seed(seed))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     return _directions(dim, n_projections, gen).to(dtype=dtype, device=device)
 
 
+@renamed_arguments(x="real", y="fake")
 def sliced_wasserstein(
-    x: Array,
-    y: Array,
+    real: ArrayLike,
+    fake: ArrayLike,
     n_projections: int = 128,
     p: float = 1,
     seed: int = 0,
-    projections: Array | None = None,
+    projections: ArrayLike | None = None,
 ) -> torch.Tensor:
     r"""Monte-Carlo sliced p-Wasserstein distance (Rabin et al. 2011; Bonneel et al. 2015).
 
     SW_p(X, Y) = ( (1/L) Σ_{l=1..L} W_p^p(⟨θ_l, X⟩, ⟨θ_l, Y⟩) )^{1/p}
 
-    with θ_l random unit directions, ⟨θ, X⟩ the 1-D projections of the points and W_p the exact
+    with X the points of ``real``, Y those of ``fake`` (the distance is symmetric), θ_l random
+    unit directions, ⟨θ, X⟩ the 1-D projections of the points and W_p the exact
     1-D distance of :func:`wasserstein_1d`. This is POT's ``ot.sliced_wasserstein_distance``
     definition and normalisation: given the same ``projections`` matrix the two agree to
     rounding. For p = 1 it is the mean over directions of the 1-D W1, the quantity Progressive
     GAN's SWD reports.
 
     Args:
-        x: points, shape (n, d); y: points, shape (m, d). n ≠ m is allowed (exact quantile
-            coupling, as in POT).
+        real: points, shape (n, d); fake: points, shape (m, d). n ≠ m is allowed (exact
+            quantile coupling, as in POT).
         n_projections: number of random directions L (ignored when ``projections`` is given).
         p: the order, p ≥ 1 (1 by default, as in Progressive GAN; POT's default is 2).
         seed: seed of the directions (see :func:`random_projections`).
         projections: optional (d, L) matrix whose columns are the directions (used as given).
 
     Returns:
-        A 0-D tensor on the device of ``x``, in float64 when either input is float64, else
+        A 0-D tensor on the device of the points, in float64 when either input is float64, else
         float32.
     """
-    x = as_real_float(x, "x")
-    y = as_real_float(y, "y")
+    x = as_real_float(real, "real")
+    y = as_real_float(fake, "fake")
     p = _check_p(p)
-    for t, name in ((x, "x"), (y, "y")):
+    for t, name in ((x, "real"), (y, "fake")):
         if t.ndim != 2:
             raise ValueError(
                 f"sliced_wasserstein: {name} must be a 2-D (points, dim) array, got shape "
@@ -161,14 +161,14 @@ def sliced_wasserstein(
             raise ValueError(f"sliced_wasserstein: {name} has no points")
     if x.shape[1] != y.shape[1]:
         raise ValueError(
-            f"sliced_wasserstein: x and y must have the same dimension, got {x.shape[1]} and "
+            f"sliced_wasserstein: real and fake must have the same dimension, got {x.shape[1]} and "
             f"{y.shape[1]}"
         )
-    x, y = _same_device_dtype(x, y, "x", "y")
+    x, y = _same_device_dtype(x, y, "real", "fake")
     dim = x.shape[1]
     if projections is None:
         check_positive_int(n_projections, "n_projections")
-        gen = torch.Generator().manual_seed(_check_seed(seed))
+        gen = torch.Generator().manual_seed(check_seed(seed))
         theta = _directions(dim, n_projections, gen)
     else:
         theta = as_real_float(projections, "projections")
@@ -185,7 +185,7 @@ def sliced_wasserstein(
 # Laplacian pyramid and the Progressive GAN SWD
 
 
-def laplacian_pyramid(images: Array, min_size: int = 16) -> list[torch.Tensor]:
+def laplacian_pyramid(images: ArrayLike, min_size: int = 16) -> list[torch.Tensor]:
     """Laplacian pyramid (Burt & Adelson 1983) with the 5×5 binomial kernel and mirror borders.
 
     G_0 = image, G_{l+1} = down(G_l) = (K ∗ G_l)[::2, ::2] with K = [1,4,6,4,1]ᵀ[1,4,6,4,1] / 256
@@ -225,8 +225,7 @@ def reconstruct_laplacian_pyramid(pyramid: list[torch.Tensor]) -> torch.Tensor:
     return image
 
 
-@dataclass(frozen=True)
-class SWDResult:
+class SWDResult(NamedTuple):
     """The multi-scale SWD of :func:`swd`.
 
     ``per_level`` holds the SWD ×10³ of each pyramid level, finest first, at the resolutions in
@@ -238,15 +237,17 @@ class SWDResult:
     mean: float
 
     def as_dict(self) -> dict[str, float]:
-        """``{"swd_<res>": value, …, "swd_mean": mean}``, finest level first."""
+        """``{"swd_<res>": value, …, "swd_mean": mean}``, finest level first (named by
+        resolution, unlike ``_asdict()``, which names the fields)."""
         out = {f"swd_{r}": v for r, v in zip(self.resolutions, self.per_level, strict=True)}
         out["swd_mean"] = self.mean
         return out
 
 
+@renamed_arguments(images_a="real", images_b="fake")
 def swd(
-    images_a: Array,
-    images_b: Array,
+    real: ArrayLike,
+    fake: ArrayLike,
     *,
     n_patches: int = 128,
     patch_size: int = 7,
@@ -280,7 +281,7 @@ def swd(
     resolution.
 
     Args:
-        images_a, images_b: N×C×H×W batches (C = 1 or 3; the sets may differ in N but not in
+        real, fake: N×C×H×W batches (C = 1 or 3; the sets may differ in N but not in
             C, H, W); float in [0, 1] or uint8 (converted with /255 — the normalisation makes the
             scale irrelevant).
         n_patches: patches per image per level (128).
@@ -293,16 +294,16 @@ def swd(
     Returns:
         :class:`SWDResult` with ``per_level`` (×10³), ``resolutions`` and ``mean``.
     """
-    a = check_images(images_a, "images_a", allow_uint8=True)
-    b = check_images(images_b, "images_b", allow_uint8=True)
+    a = check_images(real, "real", allow_uint8=True)
+    b = check_images(fake, "fake", allow_uint8=True)
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(
-            f"swd: images_a and images_b must have the same C×H×W, got {tuple(a.shape[1:])} and "
+            f"swd: real and fake must have the same C×H×W, got {tuple(a.shape[1:])} and "
             f"{tuple(b.shape[1:])}"
         )
     if a.device != b.device:
         raise ValueError(
-            f"swd: images_a is on {a.device} and images_b on {b.device}; move both to one device"
+            f"swd: real is on {a.device} and fake on {b.device}; move both to one device"
         )
     check_positive_int(n_patches, "n_patches")
     check_positive_int(patch_size, "patch_size")
@@ -312,7 +313,7 @@ def swd(
     check_positive_int(n_projections, "n_projections")
     check_positive_int(min_size, "min_size", minimum=4)
     check_positive_int(batch_size, "batch_size")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     side = min(a.shape[-2:])
     if side < min_size or min_size < patch_size:
         raise ValueError(
@@ -333,7 +334,7 @@ def swd(
         last = level == n_levels - 1
         da, gauss_a = _level_descriptors(gauss_a, last, centres_a[level], patch_size, batch_size)
         db, gauss_b = _level_descriptors(gauss_b, last, centres_b[level], patch_size, batch_size)
-        da, db = _same_device_dtype(da, db, "images_a", "images_b")
+        da, db = _same_device_dtype(da, db, "real", "fake")
         theta = _directions(da.shape[1], n_repeats * n_projections, gen)
         theta = theta.to(dtype=da.dtype, device=da.device)
         per_level.append(float(_sliced_pow(da, db, theta, 1.0)) * 1e3)
@@ -523,11 +524,3 @@ def _check_p(p) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 1 <= p < float("inf"):
         raise ValueError(f"p: the order must be a finite number ≥ 1, got {p!r}")
     return float(p)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed: must be non-negative, got {seed}")
-    return seed

@@ -21,18 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-from lib._checks import as_tensor, check_choice, check_finite, check_positive_int
-
-if TYPE_CHECKING:
-    import numpy as np
-
-#: Inputs may be torch tensors or numpy arrays.
-Array = Union[torch.Tensor, "np.ndarray"]
+from lib._checks import ArrayLike, as_tensor, check_choice, check_finite, check_positive_int
 
 __all__ = ["SSIMOutput", "ssim", "ms_ssim", "gaussian_window", "MS_SSIM_WEIGHTS"]
 
@@ -74,8 +68,8 @@ def gaussian_window(
 
 
 def ssim(
-    x: Array,
-    y: Array,
+    x: ArrayLike,
+    y: ArrayLike,
     data_range: float = 1.0,
     *,
     win_size: int = 11,
@@ -161,8 +155,8 @@ def ssim(
 
 
 def ms_ssim(
-    x: Array,
-    y: Array,
+    x: ArrayLike,
+    y: ArrayLike,
     data_range: float = 1.0,
     weights: Sequence[float] = MS_SSIM_WEIGHTS,
     *,

@@ -25,7 +25,7 @@ distance and the warping error look across frames and catch it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -53,6 +53,14 @@ __all__ = [
 ]
 
 
+def _device_of(*values) -> torch.device:
+    """Where the first tensor among ``values`` lives (the CPU for arrays): networks named by
+    string are built there, so the computation runs on the inputs' device."""
+    for value in values:
+        if isinstance(value, torch.Tensor):
+            return value.device
+    return torch.device("cpu")
+
 
 # ------------------------------------------------------------------------------------- per frame
 def frames_of(clips) -> torch.Tensor:
@@ -67,23 +75,24 @@ def _image_net(net, device):
     return net
 
 
-def per_frame_fid(real, fake, net="shapes-cnn", *, device="cpu") -> float:
+def per_frame_fid(real, fake, net="shapes-cnn", *, device=None) -> float:
     """FID between the frames of two clip sets, every frame an image (vid2vid's "FID").
 
         FID = ‖μ_r − μ_f‖² + Tr Σ_r + Tr Σ_f − 2 Tr (Σ_r^½ Σ_f Σ_r^½)^½
 
     over the features of all N·T frames of each set (:func:`lib.metrics.fid`). ``net`` is an image
     feature network or its registry name (``lib.features.get``). The order of the frames does not
-    enter: a set of shuffled clips gets the FID of its unshuffled frames.
+    enter: a set of shuffled clips gets the FID of its unshuffled frames. A network named by
+    string is built on ``device``, by default the device of ``fake``.
     """
-    net = _image_net(net, device)
+    net = _image_net(net, _device_of(fake) if device is None else device)
     return fid(net.features(frames_of(real)), net.features(frames_of(fake)))
 
 
-def per_frame_kid(real, fake, net="shapes-cnn", *, device="cpu", **kid_kwargs):
+def per_frame_kid(real, fake, net="shapes-cnn", *, device=None, **kid_kwargs):
     """KID (mean, std over subsets) between the frames of two clip sets (see :func:`per_frame_fid`;
     ``kid_kwargs`` go to :func:`lib.metrics.kid`, e.g. ``subset_size``)."""
-    net = _image_net(net, device)
+    net = _image_net(net, _device_of(fake) if device is None else device)
     a, b = net.features(frames_of(real)), net.features(frames_of(fake))
     kid_kwargs.setdefault("subset_size", min(1000, a.shape[0], b.shape[0]))
     return kid(a, b, **kid_kwargs)
@@ -101,12 +110,13 @@ def _clip_net(net, device) -> ClipFeatureExtractor:
     return net
 
 
-def clip_features(clips, net="street-c3d", *, device="cpu") -> torch.Tensor:
-    """One feature vector per clip, N×D, from a clip network (``"street-c3d"``, ``"i3d"``...)."""
-    return _clip_net(net, device).features(clips)
+def clip_features(clips, net="street-c3d", *, device=None) -> torch.Tensor:
+    """One feature vector per clip, N×D, from a clip network (``"street-c3d"``, ``"i3d"``...);
+    a network named by string is built on ``device``, by default the clips' device."""
+    return _clip_net(net, _device_of(clips) if device is None else device).features(clips)
 
 
-def video_frechet_distance(real, fake, net="street-c3d", *, device="cpu") -> float:
+def video_frechet_distance(real, fake, net="street-c3d", *, device=None) -> float:
     """Fréchet distance between the clip-level features of two clip sets (FVD's recipe).
 
         FVD = ‖μ_r − μ_f‖² + Tr Σ_r + Tr Σ_f − 2 Tr (Σ_r^½ Σ_f Σ_r^½)^½
@@ -114,9 +124,10 @@ def video_frechet_distance(real, fake, net="street-c3d", *, device="cpu") -> flo
     with μ, Σ the mean and covariance of one feature vector *per clip* (Unterthiner et al. 2018
     use I3D's Kinetics logits on 16-frame clips; vid2vid reports it as "video FID"). The course
     default is the ``street-c3d`` network trained on the toy street; values from different
-    networks are not comparable. ``real`` / ``fake`` are clip tensors or N×D feature matrices.
+    networks are not comparable. ``real`` / ``fake`` are clip tensors or N×D feature matrices; a
+    network named by string is built on ``device``, by default the device of ``fake``.
     """
-    net = _clip_net(net, device)
+    net = _clip_net(net, _device_of(fake, real) if device is None else device)
 
     def feats(x):
         x = as_tensor(x, "clips")
@@ -203,9 +214,8 @@ def estimated_warping_error(clips, *, preset: str = "medium", reduction: str = "
 
 
 # ---------------------------------------------------------------------------------------- flicker
-@dataclass(frozen=True)
-class FlickerStats:
-    """Flicker of a clip set (means over clips; see :func:`flicker_statistics`)."""
+class FlickerStats(NamedTuple):
+    """Flicker of a clip set (means over clips; see :func:`flicker_statistics`), unrounded."""
 
     frame_difference: float
     brightness_jitter: float
@@ -235,7 +245,7 @@ def flicker_statistics(clips) -> FlickerStats:
     brightness = float((second**2).mean().div(6).sqrt())
     pixel_second = x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]
     pixel = float((pixel_second**2).mean().div(6).sqrt())
-    return FlickerStats(round(frame_difference, 8), round(brightness, 8), round(pixel, 8))
+    return FlickerStats(frame_difference, brightness, pixel)
 
 
 # ----------------------------------------------------------------------------------------- poses
@@ -287,7 +297,7 @@ def video_metrics(
     clip_net="street-c3d",
     estimated: bool = True,
     preset: str = "medium",
-    device="cpu",
+    device=None,
 ) -> dict[str, float]:
     """Every metric of this module for one generated set against one real set, as a dict.
 
@@ -295,8 +305,10 @@ def video_metrics(
     ``"frame_features"`` and ``"clip_features"``); ``flow``/``occlusion`` are the source's
     backward flow and mask for ``fake`` (warping error against the source's motion), when known.
     Keys: ``per_frame_fid``, ``video_fd``, ``warp_error`` (if ``flow``), ``warp_error_dis`` (if
-    ``estimated``), ``frame_difference``, ``brightness_jitter``, ``pixel_jitter``.
+    ``estimated``), ``frame_difference``, ``brightness_jitter``, ``pixel_jitter``. Networks
+    named by string are built on ``device``, by default the device of ``fake``.
     """
+    device = _device_of(fake) if device is None else device
     frame_net = _image_net(frame_net, device)
     clip_net = _clip_net(clip_net, device)
     if isinstance(real, Mapping):

@@ -18,8 +18,9 @@ baseline. ``python -m lib.train cartoongan`` retrains them.
 ``lib.models.dance``: Everybody Dance Now on the dancing puppet — :class:`DanceModel` (a
 pix2pixHD generator with temporal smoothing, a pair discriminator and a face residual GAN),
 :func:`load_dance_model`, :func:`transfer` (the whole motion-transfer pipeline), the keypoint
-regressor for the pose distance (:func:`load_keypoint_regressor`), :func:`crop_ssim`,
-:func:`pose_distance`, :func:`frame_jitter`. ``python -m lib.train dance`` retrains them.
+regressor for the pose distance (:func:`load_keypoint_regressor`), and the measures
+:func:`crop_ssim`, :func:`pose_distance`, :func:`frame_jitter` re-exported from
+:mod:`lib.metrics.dance`. ``python -m lib.train dance`` retrains them.
 
 ``lib.models.vid2vid``: vid2vid on the toy street — :class:`Vid2VidGenerator` (label maps and
 the two previous frames in; hallucinated image, flow and mask out; coarse-to-fine),

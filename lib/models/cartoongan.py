@@ -1,6 +1,6 @@
 """CartoonGAN (Chen, Lai & Liu, CVPR 2018): photo → cartoon from unpaired sets.
 
-Generator ``G`` (§3.1, Fig. 2; REFERENCE §B), images in [0, 1] outside, [−1, 1] inside::
+Generator ``G`` (§3.1, Fig. 2 of Chen et al., CVPR 2018), images in [0, 1] outside, [−1, 1] inside::
 
     7×7 conv (reflect pad) w → IN → ReLU                                 flat block
     2 × [3×3 conv stride 2 → 3×3 conv → IN → ReLU]   w → 2w → 4w, H → H/4  down blocks
@@ -27,7 +27,8 @@ Losses (§3.2), LSGAN as in the authors' code:
             offline the course network's ``stage1_pre`` + ``stage3_pre``, see :func:`content_net`)
 
 ω = 10 balances the paper's VGG19 features; the size of L_con depends on the feature network, so
-the course's training recipe uses ω = 3 with its own network (see :mod:`lib.train.recipes.cartoongan`).
+the course's training recipe uses ω = 3 with its own network
+(see :mod:`lib.train.recipes.cartoongan`).
 
 Training (§3.3): an *initialisation phase* with L_con alone (G learns to reconstruct the photo),
 then adversarial training. For video, :func:`temporal_loss` adds a flicker penalty
@@ -37,7 +38,7 @@ pixels visible in both frames; :func:`lib.metrics.video.warping_error` with
 
 Trained generators (the full model, its ablations and the temporal fine-tune) are committed as
 float16 state dicts in ``data/cartoongan`` with a manifest; :func:`load_cartoongan` checks their
-sha256 and loads them with ``weights_only=True``.
+sha256 and loads them with safetensors (nothing is unpickled).
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ import torch
 from torch import nn
 
 from lib._checks import as_tensor, check_choice, check_images, check_positive_int
-from lib.datasets.cartoon import colour_count, edge_sharpness, texture_energy
 from lib.features.classifiers import INPUT_SIZE
 from lib.features.perceptual import PerceptualNet, perceptual_loss, perceptual_net
+from lib.metrics.cartoon import colour_count, edge_sharpness, texture_energy
 from lib.models.pix2pixhd import NORMS, ResidualBlock, norm_layer
 from lib.paths import DATA_DIR
 from lib.video import warp
@@ -101,7 +102,7 @@ VARIANTS: dict[str, str] = {
     "temporal": "the full model fine-tuned on street clips with the temporal loss",
     "temporal_control": "the full model fine-tuned on the same clips without the temporal loss",
 }
-#: The training run that writes each variant (``--variant`` of :mod:`lib.train.recipes.cartoongan`).
+#: The training run that writes each variant (``python -m lib.train cartoongan --variant``).
 VARIANT_RUN = {
     "full": "full",
     "init_only": "full",
@@ -471,7 +472,7 @@ def output_diversity(outputs, inputs) -> torch.Tensor:
 def training_diagnostics(
     generator: CartoonGenerator, photos, net: PerceptualNet | None = None
 ) -> dict[str, float]:
-    """Numbers that tell whether CartoonGAN training works (REFERENCE §B: reproductions often
+    """Numbers that tell whether CartoonGAN training works (public reproductions often
     give output ≈ input, checkerboards or collapse):
 
     * ``pixel_change``: mean |G(p) − p| (≈0: the generator copies its input);
@@ -480,7 +481,7 @@ def training_diagnostics(
       (≫1: checkerboard artifacts);
     * ``diversity``: :func:`output_diversity` (≪1: collapse);
     * ``edge_sharpness``, ``texture_energy`` and ``colour_count`` of the outputs (means over
-      images; :mod:`lib.datasets.cartoon`), to compare with the cartoons and the photos.
+      images; :mod:`lib.metrics.cartoon`), to compare with the cartoons and the photos.
     """
     x = check_images(photos, "photos", channels=(3,))
     y = cartoonize(generator, x)
@@ -507,7 +508,7 @@ def load_cartoongan(
     """A committed CartoonGAN generator (:data:`VARIANTS`), in eval mode on the CPU in float32.
 
     The file's sha256 is checked against the manifest and it is loaded with
-    ``torch.load(weights_only=True)``; a missing, corrupt or replaced file raises an error that
+    safetensors (nothing is unpickled); a missing, corrupt or replaced file raises an error that
     says how to regenerate it. ``generator.variant`` and ``.info`` (the manifest entry: recipe,
     losses along training, measurements, wall time) say what was loaded.
     """

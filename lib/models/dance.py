@@ -1,6 +1,6 @@
 """Everybody Dance Now (Chan et al. 2019): pose → target subject, frame by frame and in pairs.
 
-The pipeline (REFERENCE §B) on the course's dancing puppet (:mod:`lib.datasets.puppet`):
+The pipeline on the course's dancing puppet (:mod:`lib.datasets.puppet`):
 
 1. **Pose**: keypoints of the source dancer per frame (OpenPose in the paper; the puppet's exact
    keypoints here, or :func:`~lib.datasets.puppet.noisy_keypoints` for a detector's errors),
@@ -29,7 +29,8 @@ blind to fine detail, and without it the short runs cover the picture in adversa
 Evaluation as in the paper: SSIM on body and face crops (:func:`crop_ssim`), and the **pose
 distance** between the pose that was asked for and the keypoints a regressor recovers from the
 output (:class:`KeypointRegressor`, a small heat-map network trained on puppet renders — the
-stand-in for running OpenPose on the results). Temporal stability: :func:`frame_jitter`.
+stand-in for running OpenPose on the results). Temporal stability: :func:`frame_jitter`. The
+measures live in :mod:`lib.metrics.dance` and are re-exported here.
 
 Trained weights (float16) live in ``data/dance/`` with a manifest; :func:`load_dance_model` and
 :func:`load_keypoint_regressor` check each file's sha256 and say how to retrain
@@ -48,8 +49,7 @@ from torch import nn
 
 from lib._checks import as_tensor, check_choice, check_positive_int
 from lib.datasets.puppet import JOINTS, render_pose
-from lib.metrics.ssim import ssim as _ssim
-from lib.metrics.video import pose_distance
+from lib.metrics.dance import body_boxes, crop_ssim, frame_jitter, pose_distance
 from lib.models.dance_pose import fit_pose_normalisation, smooth_keypoints
 from lib.models.pix2pixhd import GlobalGenerator, MultiscaleDiscriminator, PatchDiscriminator
 from lib.paths import DATA_DIR
@@ -428,82 +428,6 @@ class KeypointRegressor(nn.Module):
         finally:
             self.train(was)
         return torch.cat(out)
-
-
-# ---------------------------------------------------------------------------------- evaluation
-def frame_jitter(frames, reference=None) -> torch.Tensor:
-    """Frame-to-frame jitter of a clip (T×3×H×W, T ≥ 2), mean absolute value per pixel.
-
-    Without a reference: ``J = mean_t mean_p |x̂_{t+1}(p) − x̂_t(p)|``, how much the frames change.
-    With the true clip ``x``: the change that is not in the true motion,
-    ``J = mean_t mean_p |(x̂_{t+1} − x̂_t)(p) − (x_{t+1} − x_t)(p)|`` — zero for a clip that
-    changes exactly as the real one, large for flicker.
-    """
-    x = _check_frames(frames, "frames")
-    if x.shape[0] < 2:
-        raise ValueError("frames: need at least two frames to measure jitter")
-    dx = x[1:] - x[:-1]
-    if reference is not None:
-        r = _check_frames(reference, "reference")
-        if r.shape != x.shape:
-            raise ValueError(
-                f"reference: expected the shape of frames {tuple(x.shape)}, got {tuple(r.shape)}"
-            )
-        dx = dx - (r[1:] - r[:-1]).to(dx.device)
-    return dx.abs().mean()
-
-
-def body_boxes(parts, margin: int = 2) -> torch.Tensor:
-    """T×4 (x0, y0, x1, y1) boxes (inclusive pixel bounds) around each frame's body, from the
-    renderer's part labels (``parts > 0``), grown by ``margin`` pixels and clipped."""
-    p = as_tensor(parts, "parts")
-    if p.ndim != 3:
-        raise ValueError(f"parts: expected T×H×W part labels, got shape {tuple(p.shape)}")
-    on = p > 0
-    h, w = p.shape[-2:]
-    rows, cols = on.any(dim=2), on.any(dim=1)
-    if not bool(rows.any(dim=1).all()):
-        raise ValueError("parts: a frame shows no body")
-    ar_h = torch.arange(h, device=p.device)
-    ar_w = torch.arange(w, device=p.device)
-    y0 = torch.where(rows, ar_h, h).amin(1) - margin
-    y1 = torch.where(rows, ar_h, -1).amax(1) + margin
-    x0 = torch.where(cols, ar_w, w).amin(1) - margin
-    x1 = torch.where(cols, ar_w, -1).amax(1) + margin
-    box = torch.stack(
-        [x0.clamp(0, w - 1), y0.clamp(0, h - 1), x1.clamp(0, w - 1), y1.clamp(0, h - 1)], 1
-    )
-    return box.cpu()
-
-
-def crop_ssim(generated, real, boxes, *, win_size: int = 7) -> torch.Tensor:
-    """SSIM of each frame inside a box: the SSIM map (Gaussian window ``win_size``, σ 1.5) of the
-    whole frame, averaged over the window centres inside the frame's box (T×4 inclusive pixel
-    bounds, e.g. :func:`body_boxes` or a face window). Returns T values.
-
-    A small window (7) because the puppet's face is only 7–9 pixels across at 64²; the map of
-    the whole frame is used, so every window sees real image context around the crop.
-    """
-    x = _check_frames(generated, "generated")
-    y = _check_frames(real, "real")
-    if x.shape != y.shape:
-        raise ValueError(f"generated, real: shapes differ, {tuple(x.shape)} vs {tuple(y.shape)}")
-    b = as_tensor(boxes, "boxes").long().cpu()
-    if b.shape != (x.shape[0], 4):
-        raise ValueError(f"boxes: expected {x.shape[0]}×4 (x0, y0, x1, y1), got {tuple(b.shape)}")
-    out = _ssim(x.clamp(0, 1), y.to(x.device).clamp(0, 1), win_size=win_size, return_map=True)
-    smap = out.ssim_map.mean(dim=1).cpu()  # T×h×w, centre of map cell (i, j) at (i + r, j + r)
-    r = win_size // 2
-    h, w = smap.shape[-2:]
-    values = []
-    for m, (x0, y0, x1, y1) in zip(smap, b.tolist(), strict=True):
-        i0, i1 = max(y0 - r, 0), min(y1 - r, h - 1)
-        j0, j1 = max(x0 - r, 0), min(x1 - r, w - 1)
-        if i1 < i0 or j1 < j0:
-            values.append(float("nan"))
-        else:
-            values.append(float(m[i0 : i1 + 1, j0 : j1 + 1].mean()))
-    return torch.tensor(values)
 
 
 def face_boxes_of(corners: torch.Tensor, crop: int) -> torch.Tensor:

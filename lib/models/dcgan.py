@@ -25,8 +25,8 @@ The loss is the hinge loss (Lim & Ye 2017; Miyato et al. 2018, eq. 16)::
     L_D = E[max(0, 1 − D(x, y))] + E[max(0, 1 + D(G(z, y), y))] + λ CE(c(x), y)
     L_G = −E[D(G(z, y), y)] + λ CE(c(G(z, y)), y)
 
-Trained checkpoints live in ``data/gan`` (``<dataset>-step<k>.pt`` and ``manifest.json``);
-:func:`load_generator` verifies their sha256 and loads them with ``weights_only=True``.
+Trained checkpoints live in ``data/gan`` (``<dataset>-step<k>.safetensors``, ``manifest.json``);
+:func:`load_generator` verifies their sha256 and loads them with safetensors (no pickle).
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ def load_generator(
     (``None``: the final one), in eval mode on the CPU, in float32.
 
     The file's sha256 is checked against the manifest and it is loaded with
-    ``torch.load(weights_only=True)``; a missing, corrupt or replaced file raises an error that
+    safetensors (nothing is unpickled); a missing, corrupt or replaced file raises an error that
     says how to regenerate it. ``generator.step``, ``.dataset`` and ``.info`` (the manifest's
     entry for that checkpoint: losses, FID, label accuracy) say what was loaded.
     """

@@ -147,7 +147,7 @@ def neural_style_transfer(
     opt = torch.optim.Adam([x], lr=lr)
     history = []
     for _ in range(steps):
-        feats = net._features(network_view(net, x), content_layers + style_layers)
+        feats = net(network_view(net, x), layers=content_layers + style_layers)
         c_loss = sum((feats[k] - target[k]).square().mean() for k in content_layers)
         s_loss = sum((gram_matrix(feats[k]) - grams[k]).square().mean() for k in style_layers)
         loss = content_weight * c_loss + style_weight * s_loss

@@ -13,7 +13,8 @@ hallucinated image h̃_t. Where the previous frame holds the content (most of a 
 the warp copies it, which keeps the video consistent; the mask lights up where new content
 appears (background uncovered behind a car, the frame's entering edge, a car's new face).
 
-Pieces (REFERENCE §B, pix2pixHD blocks from :mod:`lib.models.pix2pixhd`):
+Pieces (Wang et al. 2018, "Video-to-Video Synthesis", §3 and the authors' code; pix2pixHD blocks
+from :mod:`lib.models.pix2pixhd`):
 
 - :class:`Vid2VidGenerator`: two encoders (labels s_{t−L}^t; previous frames) whose bottleneck
   features are **summed**, residual blocks, one up-sampling decoder, and the heads h (7×7 conv,
@@ -685,7 +686,7 @@ def load_vid2vid(
     flow warping) or ``"no_video_d"`` (trained without the video discriminator).
 
     The sha256 is checked against ``manifest.json`` and the file read with
-    ``weights_only=True``; errors say how to regenerate it. ``generator.info`` holds the
+    safetensors (no pickle); errors say how to regenerate it. ``generator.info`` holds the
     manifest entry (training command, steps, losses, timings).
     """
     check_choice(variant, "variant", VARIANTS)

@@ -10,6 +10,8 @@ a run's skeleton            :func:`init_distributed` (device; joins torchrun's p
                             :func:`wrap_ddp`, :func:`unwrap`, :func:`save_state` /
                             :func:`load_state` (resumable state), :func:`run_steps` (the loop)
 the trainers                :mod:`lib.train.recipes`, run as ``python -m lib.train NAME``
+their command lines         :mod:`lib.train.arguments` (``argparse`` types: a bad value is a
+                            one-line ``error:``, exit status 2)
 ==========================  =====================================================================
 
 Weight files and their manifests live in :mod:`lib.weights`.

@@ -1,6 +1,6 @@
 """What a training loop needs to know about ``torch.distributed`` — and nothing more.
 
-The course trains on one process. A loop written with these helpers also runs under
+The course trains on one process. A loop written with these functions also runs under
 ``torchrun --nproc_per_node N``: each process draws its own batches (seed it with
 ``seed + rank()``), wraps its networks in ``torch.nn.parallel.DistributedDataParallel``
 (BatchNorm layers converted with ``torch.nn.SyncBatchNorm.convert_sync_batchnorm``), and only

@@ -7,9 +7,12 @@ The Part II models (vid2vid, Everybody Dance Now, CartoonGAN) train with the sam
   trains data-parallel with no other change;
 - :func:`wrap_ddp` / :func:`unwrap` put a network in ``DistributedDataParallel`` when there are
   several processes (BatchNorm converted to SyncBatchNorm) and take it out again for saving;
-- :func:`save_state` / :func:`load_state` write and read everything a resumed run needs — the
-  networks, the optimisers, the step, the RNG state and a JSON-friendly ``extra`` dict — in one
-  file, atomically, read back with ``torch.load(weights_only=True)`` (nothing is unpickled);
+- :func:`save_state` / :func:`load_state` write and read everything that decides the rest of a
+  run — the networks, the optimisers, the learning-rate schedulers, the step, every global RNG
+  (torch CPU and CUDA, NumPy, Python), the recipe's own data generators (``generators``: a
+  batch sampler's ``torch.Generator`` is registered by name, so a resumed run draws the batches
+  an uninterrupted one would) and a JSON-friendly ``extra`` dict — in one file, atomically, read
+  back with ``torch.load(weights_only=True)`` (nothing is unpickled);
 - :func:`run_steps` calls ``step_fn(step)`` for each step, shows running means of the losses it
   returns on a rank-aware progress bar and calls ``on_checkpoint`` every ``checkpoint_every``
   steps and at the end.
@@ -20,9 +23,11 @@ from __future__ import annotations
 import io
 import math
 import os
+import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -33,7 +38,9 @@ from lib.device import resolve_device
 from lib.train.distributed import is_main_process, world_size
 from lib.train.progress import progress
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
+# Format 1 held torch's CPU RNG state only; it is still read (its other RNGs are left as they are).
+READABLE_FORMATS = (1, STATE_FORMAT)
 
 
 def _launched_by_torchrun() -> bool:
@@ -82,23 +89,73 @@ def _check_named(items, kind: str) -> dict:
     return dict(items)
 
 
+def _check_generators(generators) -> dict[str, torch.Generator]:
+    generators = _check_named(generators or {}, "generators")
+    for name, gen in generators.items():
+        if not isinstance(gen, torch.Generator):
+            raise TypeError(f"generators[{name!r}]: expected a torch.Generator, got {gen!r}")
+    return generators
+
+
+def _rng_state() -> dict:
+    """Every global RNG a training step may draw from, as tensors and plain containers (so that
+    ``weights_only=True`` reads it back)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002 - global state
+    version, internal, gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
+        "numpy": {
+            "kind": str(kind),
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "python": {"version": version, "internal": list(internal), "gauss": gauss},
+    }
+
+
+def _set_rng_state(rng) -> None:
+    if isinstance(rng, torch.Tensor):  # format 1
+        torch.set_rng_state(rng)
+        return
+    torch.set_rng_state(rng["torch"].cpu())
+    if rng["cuda"] and torch.cuda.is_available():
+        states = [t.cpu() for t in rng["cuda"]]
+        if len(states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(states)
+    n = rng["numpy"]
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state((n["kind"], keys, n["pos"], n["has_gauss"], n["cached"]))  # noqa: NPY002
+    p = rng["python"]
+    random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
+
+
 def save_state(
     path: str | os.PathLike,
     *,
     step: int,
     modules: Mapping[str, nn.Module],
     optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+    schedulers: Mapping[str, torch.optim.lr_scheduler.LRScheduler] | None = None,
+    generators: Mapping[str, torch.Generator] | None = None,
     extra: dict | None = None,
 ) -> Path | None:
     """Write a resumable training state to ``path`` atomically (on the main process only; the
     others return ``None``).
 
     The file holds ``{"format", "step", "modules": {name: state_dict}, "optimizers": {name:
-    state_dict}, "rng": torch's CPU RNG state, "extra": extra}`` — tensors, numbers, strings and
+    state_dict}, "schedulers": {name: state_dict}, "generators": {name: RNG state}, "rng":
+    {"torch", "cuda", "numpy", "python"}, "extra": extra}`` — tensors, numbers, strings and
     containers only, so :func:`load_state` can read it with ``weights_only=True``.
+    ``generators`` are the ``torch.Generator`` objects the recipe draws its data from (batch
+    samplers, augmentation): without them a resumed run would draw other batches.
     """
     modules = _check_named(modules, "modules")
     optimizers = _check_named(optimizers or {}, "optimizers")
+    schedulers = _check_named(schedulers or {}, "schedulers")
+    generators = _check_generators(generators)
     if not is_main_process():
         return None
     state = {
@@ -109,7 +166,9 @@ def save_state(
             for k, m in modules.items()
         },
         "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
-        "rng": torch.get_rng_state(),
+        "schedulers": {k: s.state_dict() for k, s in schedulers.items()},
+        "generators": {k: g.get_state().cpu() for k, g in generators.items()},
+        "rng": _rng_state(),
         "extra": dict(extra or {}),
     }
     buffer = io.BytesIO()
@@ -122,18 +181,23 @@ def load_state(
     *,
     modules: Mapping[str, nn.Module],
     optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+    schedulers: Mapping[str, torch.optim.lr_scheduler.LRScheduler] | None = None,
+    generators: Mapping[str, torch.Generator] | None = None,
     map_location: str | torch.device = "cpu",
     restore_rng: bool = True,
 ) -> tuple[int, dict]:
-    """Load a state written by :func:`save_state` into ``modules`` and ``optimizers`` (matched by
-    name); returns ``(step, extra)``.
+    """Load a state written by :func:`save_state` into ``modules``, ``optimizers``,
+    ``schedulers`` and ``generators`` (matched by name); returns ``(step, extra)``.
 
-    Read with ``torch.load(weights_only=True)``. A missing file raises ``FileNotFoundError``; a
-    file that is not such a state, or lacks one of the names asked for, raises ``ValueError``
-    naming what is missing.
+    With ``restore_rng`` the global RNGs (torch CPU and CUDA, NumPy, Python) are set to their
+    saved states too. Read with ``torch.load(weights_only=True)``. A missing file raises
+    ``FileNotFoundError``; a file that is not such a state, or lacks one of the names asked for,
+    raises ``ValueError`` naming what is missing.
     """
     modules = _check_named(modules, "modules")
     optimizers = _check_named(optimizers or {}, "optimizers")
+    schedulers = _check_named(schedulers or {}, "schedulers")
+    generators = _check_generators(generators)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: training state file is missing")
@@ -141,18 +205,30 @@ def load_state(
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # corrupt file or pickled code: refuse, never execute
         raise ValueError(f"{path}: not a readable training state ({exc})") from exc
-    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in READABLE_FORMATS:
         raise ValueError(f"{path}: not a training state written by lib.train.save_state")
-    for kind, wanted in (("modules", modules), ("optimizers", optimizers)):
-        missing = sorted(set(wanted) - set(state[kind]))
+    for kind, wanted in (
+        ("modules", modules),
+        ("optimizers", optimizers),
+        ("schedulers", schedulers),
+        ("generators", generators),
+    ):
+        missing = sorted(set(wanted) - set(state.get(kind, {})))
         if missing:
-            raise ValueError(f"{path}: the state has no {kind} named {missing}")
+            raise ValueError(
+                f"{path}: the state has no {kind} named {missing} (written by another version "
+                "of the trainer? start afresh without --resume)"
+            )
     for name, module in modules.items():
         unwrap(module).load_state_dict(state["modules"][name])
     for name, optimizer in optimizers.items():
         optimizer.load_state_dict(state["optimizers"][name])
+    for name, scheduler in schedulers.items():
+        scheduler.load_state_dict(state["schedulers"][name])
+    for name, gen in generators.items():
+        gen.set_state(state["generators"][name].cpu())
     if restore_rng:
-        torch.set_rng_state(state["rng"])
+        _set_rng_state(state["rng"])
     return int(state["step"]), dict(state["extra"])
 
 
@@ -188,7 +264,10 @@ def run_steps(
     with progress(total=steps, desc=desc, enabled=enabled, unit="step") as bar:
         bar.update(min(start_step, steps))
         for step in range(start_step, steps):
-            losses = {k: float(v) for k, v in (step_fn(step) or {}).items()}
+            losses = {
+                k: float(v.detach() if isinstance(v, torch.Tensor) else v)
+                for k, v in (step_fn(step) or {}).items()
+            }
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             if bad:
                 raise FloatingPointError(f"step {step}: loss {bad[0]} is {losses[bad[0]]}")

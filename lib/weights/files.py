@@ -1,27 +1,41 @@
 """Checkpoints that are written atomically, listed in a checksummed manifest, and loaded
-without unpickling arbitrary objects.
+without unpickling anything.
 
-A checkpoint folder holds weight files (``torch.save`` of a state dict) and ``manifest.json``,
-a JSON object the training code fills with one entry per run (what was trained, how, and each
-file's sha256). :func:`write_weights` and :func:`update_manifest` replace files atomically (temp
-file + rename), so a reader sees the old version or the new one; :func:`read_weights` checks the
-sha256 before loading and loads with ``torch.load(weights_only=True)``, so a corrupt, replaced or
-pickled-code file is refused with a ``ValueError`` that says what to do.
+A checkpoint folder holds weight files (a state dict in the safetensors format, ``NAME`` +
+:data:`WEIGHTS_SUFFIX`) and ``manifest.json``, a JSON object the training code fills with one
+entry per run (what was trained, how, and each file's sha256). :func:`write_weights` and
+:func:`update_manifest` replace files atomically (temp file + rename), so a reader sees the old
+version or the new one; :func:`read_weights` checks the sha256 before loading.
+
+safetensors (``safetensors.torch.save`` / ``load``) is a header of names, dtypes and shapes
+followed by the raw tensor bytes: reading it runs no code at all, unlike a pickle, so a corrupt
+or replaced file can only be refused (``ValueError`` saying what to do), never executed. Files
+that users bring themselves (the hub checkpoints of :mod:`lib.weights.hub`) stay PyTorch
+pickles and are read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as safetensors_load
+from safetensors.torch import save as safetensors_save
 
-from lib._io import atomic_write, load_state_dict, sha256_file
+from lib._io import atomic_write, sha256_file
 
 MANIFEST = "manifest.json"
+#: The file name ending of every committed weights file.
+WEIGHTS_SUFFIX = ".safetensors"
+
+
+def weights_file(name: str) -> str:
+    """The file name of the committed weights ``name``: ``name`` + :data:`WEIGHTS_SUFFIX`."""
+    return f"{name}{WEIGHTS_SUFFIX}"
 
 
 def half_precision(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -41,11 +55,21 @@ def half_precision(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Te
 
 
 def write_weights(path: str | os.PathLike, state_dict: Mapping[str, torch.Tensor]) -> str:
-    """Save a state dict (tensors only) to ``path`` atomically; returns the file's sha256."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
-    buffer = io.BytesIO()
-    torch.save(tensors, buffer)
-    path = atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+    """Save a state dict (tensors only) to ``path`` in the safetensors format, atomically;
+    returns the file's sha256.
+
+    Tensors that share memory (tied weights) are stored once each, as copies: safetensors keeps
+    no aliasing, and a state dict loads by name, so the copies load the same.
+    """
+    tensors, seen = {}, set()
+    for key, value in state_dict.items():
+        value = value.detach().cpu().contiguous()
+        if value.numel() and value.untyped_storage().data_ptr() in seen:
+            value = value.clone()
+        seen.add(value.untyped_storage().data_ptr())
+        tensors[key] = value
+    data = safetensors_save(tensors)
+    path = atomic_write(path, lambda handle: handle.write(data))
     return sha256_file(path)
 
 
@@ -54,8 +78,9 @@ def read_weights(
 ) -> dict[str, torch.Tensor]:
     """Load a state dict after checking the file's sha256 against ``sha256``.
 
-    A missing file raises ``FileNotFoundError``; a checksum mismatch, a corrupt file or one that
-    holds pickled objects other than tensors raises ``ValueError`` (nothing in it is executed).
+    The file is read with ``safetensors.torch.load``, which parses a header and copies bytes:
+    nothing in it is executed. A missing file raises ``FileNotFoundError``; a checksum mismatch
+    or a file that is not safetensors (corrupt, a pickle, ...) raises ``ValueError``.
     ``how_to_fix`` is appended to the messages (e.g. the command that regenerates the file).
     """
     path = Path(path)
@@ -69,7 +94,13 @@ def read_weights(
                 f"{path}: checksum mismatch (sha256 {digest[:16]}…, the manifest says "
                 f"{sha256[:16]}…); the file is corrupt or was replaced{hint}"
             )
-    return load_state_dict(path)
+    try:
+        return safetensors_load(path.read_bytes())
+    except SafetensorError as exc:
+        raise ValueError(
+            f"{path}: cannot be read as a safetensors weights file ({exc}); it is corrupt or in "
+            f"another format (a pickle is never loaded){hint}"
+        ) from exc
 
 
 def read_manifest(folder: str | os.PathLike, *, how_to_fix: str = "") -> dict:

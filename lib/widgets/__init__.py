@@ -1,4 +1,4 @@
-"""ipywidgets explorers for the course (DESIGN §1: "widget-based experimentation").
+"""ipywidgets explorers for the course: a slider moved in front of a class, a metric answering.
 
 =====================  =======================================================================
 ``MetricExplorer``     IS / FID / KID of a corrupted or mode-collapsed copy of a real set, with

@@ -3,12 +3,13 @@
 Pick a set of the bench (a distortion, a loss of diversity, or any extra set such as a trained
 generator's samples), a level for the distortions and a metric: the panel shows the set's images,
 every metric's value next to the fresh real draws' mean and range, how much worse than real each
-is on the common scale of :func:`lib.evaluation.report_card.worse_than_real` (in real spreads; positive =
-worse), whether the metric *detects* the set (:func:`lib.evaluation.report_card.separation` above 1), and
-the chosen metric against the distortion level.
+is on the common scale of :func:`lib.evaluation.report_card.worse_than_real` (in real spreads;
+positive = worse), whether the metric *detects* the set
+(:func:`lib.evaluation.report_card.separation` above 1), and the chosen metric against the
+distortion level.
 
-The numbers come from a :class:`lib.evaluation.report_card.Evaluator` (the reference's features are
-computed once); each (set, level) is evaluated at most once and kept, and evaluations the
+The numbers come from a :class:`lib.evaluation.report_card.Evaluator` (the reference's features
+are computed once); each (set, level) is evaluated at most once and kept, and evaluations the
 notebook already made can be handed in (``precomputed``), so moving through them is instant.
 """
 

@@ -4,12 +4,12 @@ The widget shows the two items of a trial side by side (a real and a generated i
 models' outputs) and two buttons, "left" and "right"; a progress bar counts the answers. With
 ``media="clip"`` the items are short clips (N×T×C×H×W sets, :func:`clip_renderer`): both play
 side by side as looping animated GIFs, started together, and a "replay" button restarts both in
-step. Each
-press is appended at once to the student's answer file (:func:`lib.evaluation.study.append_answer`: one
-JSON line, flushed and fsync'ed), so a kernel that dies loses nothing that was answered, and a
-new widget on the same file continues where the student stopped. The trials come from
-:func:`lib.evaluation.study.make_trials` (sides randomised with a seed and balanced, so a preference for
-one side can be measured and cancels out); the statistics live in :mod:`lib.evaluation.study`.
+step. Each press is appended at once to the student's answer file
+(:func:`lib.evaluation.study.append_answer`: one JSON line, flushed and fsync'ed), so a kernel
+that dies loses nothing that was answered, and a new widget on the same file continues where the
+student stopped. The trials come from :func:`lib.evaluation.study.make_trials` (sides randomised
+with a seed and balanced, so a preference for one side can be measured and cancels out); the
+statistics live in :mod:`lib.evaluation.study`.
 
 Keyboard: the two buttons are ordinary HTML buttons — Tab moves the focus to them, Enter or
 Space presses the focused one.
@@ -34,13 +34,13 @@ from lib.evaluation.study import (
     CHOICES,
     MEDIA,
     Trial,
-    _check_id,
-    _check_trials,
     answer_record,
     answered_trials,
     append_answer,
     read_answers,
 )
+from lib.evaluation.study.plan import _check_trials
+from lib.evaluation.study.records import _check_id
 from lib.paths import DATA_DIR
 
 __all__ = ["ForcedChoiceStudy", "clip_renderer", "image_renderer"]
@@ -154,8 +154,8 @@ class ForcedChoiceStudy:
     """A two-alternative forced-choice study: two items, "left" or "right", one file of answers.
 
     Args:
-        trials: the plan, from :func:`lib.evaluation.study.make_trials` (the same seed must be used when
-            the study is resumed: the recorded trials are checked against it).
+        trials: the plan, from :func:`lib.evaluation.study.make_trials` (the same seed must be
+            used when the study is resumed: the recorded trials are checked against it).
         sets: ``{set name: ImageSet or N×C×H×W tensor}`` for an image study (item i is image
             i); with ``media="clip"``, ``{set name: N×T×C×H×W tensor}`` (item i is clip i, shown
             as a looping GIF, :func:`clip_renderer`); or a renderer

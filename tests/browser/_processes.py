@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-# Launch flags that work in a container without a display, a GPU or network (REFERENCE §C).
+# Launch flags that work in a container without a display, a GPU or network.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -31,7 +31,7 @@ and its edge-smoothed copy stay together). Every draw comes from a generator see
 ``--checkpoint-every`` steps with :func:`lib.train.loop.save_state`) continues exactly. Under
 torchrun each rank draws its own batches (seed + rank) and G, D are wrapped in DDP.
 
-Generators are written as float16 state dicts ``<out>/<name>.pt`` with ``<out>/manifest.json``
+Generators go to float16 state dicts ``<out>/<name>.safetensors`` with ``<out>/manifest.json``
 (sha256, the recipe, the command, binned losses, measurements on held-out photos, wall and CPU
 time). The committed set in ``data/cartoongan`` is the ``course`` preset.
 """
@@ -66,6 +66,7 @@ from lib.models.cartoongan import (
     training_diagnostics,
 )
 from lib.paths import DATA_DIR
+from lib.train import arguments
 from lib.train.distributed import is_main_process, rank, world_size
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
 from lib.weights import half_precision, update_manifest, write_weights
@@ -292,14 +293,18 @@ def train(
     g, d, opt_g, opt_d = _modules(recipe, seed, device)
     g_run, d_run = wrap_ddp(g), wrap_ddp(d)
     start = 0
+    init_copy: dict = {}
     if resume:
         if state_path is None or not Path(state_path).is_file():
             raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
         start, _ = load_state(
             state_path, modules={"g": g, "d": d}, optimizers={"g": opt_g, "d": opt_d}
         )
+        if 0 < recipe.init_steps <= start:  # G at the end of phase 1 is one of the run's results
+            init_copy["g"] = copy.deepcopy(g)
+            load_state(state_path, modules={"init_g": init_copy["g"]}, restore_rng=False)
+            init_copy["g"].eval()
     total = recipe.init_steps + recipe.steps
-    init_copy: dict = {}
     timer = {"seconds": 0.0}
 
     def step_fn(step: int) -> dict:
@@ -331,10 +336,13 @@ def train(
 
     def on_checkpoint(done: int) -> None:
         if state_path is not None:
+            saved = {"g": g_run, "d": d_run}
+            if "g" in init_copy:
+                saved["init_g"] = init_copy["g"]
             save_state(
                 state_path,
                 step=done,
-                modules={"g": g_run, "d": d_run},
+                modules=saved,
                 optimizers={"g": opt_g, "d": opt_d},
                 extra={"variant": variant, "recipe": asdict(recipe), "seed": seed},
             )
@@ -450,8 +458,8 @@ def finetune_temporal(
 
 # ------------------------------------------------------------------------------------ saving
 def _save(out: Path, name: str, g: CartoonGenerator, entry: dict) -> None:
-    sha = write_weights(out / f"{name}.pt", half_precision(g.state_dict()))
-    update_manifest(out, name, {"file": f"{name}.pt", "sha256": sha, **entry})
+    sha = write_weights(out / f"{name}.safetensors", half_precision(g.state_dict()))
+    update_manifest(out, name, {"file": f"{name}.safetensors", "sha256": sha, **entry})
 
 
 def _cpu_seconds() -> float:
@@ -471,28 +479,39 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--variant", default="full", choices=tuple(RUN_VARIANTS))
     parser.add_argument("--preset", default="quick", choices=tuple(PRESETS))
-    parser.add_argument("--steps", type=int, default=None, help="adversarial steps")
-    parser.add_argument("--init-steps", type=int, default=None, help="initialisation steps")
-    parser.add_argument("--temporal-steps", type=int, default=None, help="fine-tune steps")
-    parser.add_argument("--size", type=int, default=None, help="image side (multiple of 4)")
-    parser.add_argument("--batch", type=int, default=None, help="batch size per process")
+    count = arguments.non_negative_int
+    parser.add_argument("--steps", type=count, default=None, help="adversarial steps")
+    parser.add_argument("--init-steps", type=count, default=None, help="initialisation steps")
+    parser.add_argument("--temporal-steps", type=count, default=None, help="fine-tune steps")
     parser.add_argument(
-        "--images", type=int, default=None, help="cartoons and photos in the training pools (each)"
+        "--size", type=arguments.int_at_least(16), default=None, help="image side (multiple of 4)"
     )
-    parser.add_argument("--omega", type=float, default=None, help="content weight ω")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument(
+        "--batch", type=arguments.positive_int, default=None, help="batch size per process"
+    )
+    parser.add_argument(
+        "--images",
+        type=arguments.positive_int,
+        default=None,
+        help="cartoons and photos in the training pools (each)",
+    )
+    parser.add_argument(
+        "--omega", type=arguments.non_negative_float, default=None, help="content weight ω"
+    )
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
+    parser.add_argument(
+        "--device", type=arguments.device, default="cpu", help="cpu, cuda, cuda:N or auto"
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for weights + manifest")
     parser.add_argument(
         "--resume", action="store_true", help="continue from <out>/<variant>-state.pt"
     )
-    parser.add_argument("--checkpoint-every", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--checkpoint-every", type=arguments.non_negative_int, default=100)
+    parser.add_argument(
+        "--threads", type=arguments.positive_int, default=1, help="torch CPU threads"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error("--threads: must be ≥ 1")
-    torch.set_num_threads(args.threads)
     try:
         recipe = recipe_for(
             args.variant,
@@ -508,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
+    torch.set_num_threads(args.threads)
     device = init_distributed(args.device)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -536,7 +556,10 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
         }
         _save(out, name, g, entry)
-        print(f"wrote {out / (name + '.pt')}: {json.dumps(entry['measurements'])}", flush=True)
+        print(
+            f"wrote {out / (name + '.safetensors')}: {json.dumps(entry['measurements'])}",
+            flush=True,
+        )
 
     state_path = out / f"{args.variant}-state.pt"
     result = train(

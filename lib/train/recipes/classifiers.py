@@ -13,17 +13,16 @@ so a rerun with the same torch build and thread count reproduces the weights bit
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import time
 from dataclasses import dataclass
 
 import torch
 
-from lib._io import atomic_write, sha256_file
 from lib.datasets import ImageSet, digits, shapes
-from lib.features.classifiers import CLASSIFIERS_DIR, COURSE_CLASSIFIERS, MANIFEST, CourseCNN
+from lib.features.classifiers import CLASSIFIERS_DIR, COURSE_CLASSIFIERS, CourseCNN
 from lib.features.fitting import accuracy, fit_classifier
+from lib.train import arguments
+from lib.weights import update_manifest, weights_file, write_weights
 
 
 @dataclass(frozen=True)
@@ -85,21 +84,17 @@ def train_classifier(name: str, *, seed: int = 0, log=print) -> tuple[CourseCNN,
 
 
 def save_classifier(net: CourseCNN, report: dict, folder=CLASSIFIERS_DIR) -> None:
-    """Write NAME.pt and its manifest entry (both atomically)."""
-    buffer = io.BytesIO()
-    torch.save(net.state_dict(), buffer)
-    path = atomic_write(folder / f"{net.name}.pt", lambda fh: fh.write(buffer.getvalue()))
-    manifest_path = folder / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    manifest[net.name] = {**report, "sha256": sha256_file(path)}
-    text = json.dumps(dict(sorted(manifest.items())), indent=2) + "\n"
-    atomic_write(manifest_path, lambda fh: fh.write(text), mode="w")
+    """Write NAME.safetensors and its manifest entry (both atomically, through lib.weights)."""
+    digest = write_weights(folder / weights_file(net.name), net.state_dict())
+    update_manifest(folder, net.name, {**report, "sha256": digest})
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.train classifiers")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.train classifiers", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--only", choices=sorted(RECIPES), action="append")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
     args = parser.parse_args(argv)
     for name in args.only or sorted(RECIPES):
         net, report = train_classifier(name, seed=args.seed)

@@ -33,6 +33,7 @@ from lib.features.video import (
     VIDEO_FEATURES_DIR,
     StreetC3D,
 )
+from lib.train import arguments
 from lib.weights import half_precision, update_manifest, write_weights
 
 TEST_SEED = 777_777
@@ -138,21 +139,25 @@ def train(
 
 
 def save(net: StreetC3D, report: dict, folder: str | Path = VIDEO_FEATURES_DIR) -> Path:
-    """Write ``street-c3d.pt`` (float16) and its manifest entry, both atomically."""
+    """Write ``street-c3d.safetensors`` (float16) and its manifest entry, both atomically."""
     folder = Path(folder)
-    path = folder / f"{STREET_C3D}.pt"
+    path = folder / f"{STREET_C3D}.safetensors"
     digest = write_weights(path, half_precision(net.state_dict()))
     update_manifest(folder, STREET_C3D, {**report, "sha256": digest})
     return path
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.train clip_network")
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--pool", type=int, default=256, help="clips rendered for training")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.train clip_network", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--steps", type=arguments.positive_int, default=800)
+    parser.add_argument("--batch", type=arguments.positive_int, default=32)
+    parser.add_argument(
+        "--pool", type=arguments.positive_int, default=256, help="clips rendered for training"
+    )
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
+    parser.add_argument("--threads", type=arguments.positive_int, default=1)
     parser.add_argument("--out", type=Path, default=VIDEO_FEATURES_DIR)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

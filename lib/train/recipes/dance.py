@@ -14,7 +14,7 @@ discriminator (Adam 2e-4, β = (0.5, 0.999), one D step per G step), the followi
 ``face_steps`` steps train the face residual GAN with the body generator frozen (as in the
 paper). Loss weights: :data:`lib.models.dance.LOSS_WEIGHTS`.
 
-The final weights go to ``<out>/<variant>.pt`` (float16) with an entry in
+The final weights go to ``<out>/<variant>.safetensors`` (float16) with an entry in
 ``<out>/manifest.json``: the configuration, the recipe, the loss history (every 10th step),
 final losses, wall and CPU seconds, the command. A resumable state (networks, optimisers, RNG)
 is written every ``--checkpoint-every`` steps to ``--state`` (default
@@ -57,6 +57,7 @@ from lib.models.dance import (
 from lib.models.dance_pose import normalise_poses
 from lib.models.pix2pixhd import feature_matching_loss, lsgan_loss
 from lib.paths import DATA_DIR
+from lib.train import arguments
 from lib.train.distributed import barrier, is_main_process, rank
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
 from lib.train.seeding import seed_everything
@@ -391,10 +392,10 @@ def _recipe_fields(recipe: Recipe) -> dict:
 
 
 def save_run(net: torch.nn.Module, recipe: Recipe, record: dict, out: Path, command: str) -> dict:
-    """Write ``<out>/<variant>.pt`` (float16) and its manifest entry; returns the entry."""
+    """Write ``<out>/<variant>.safetensors`` (float16) and its manifest entry; returns the entry."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    name = f"{recipe.variant}.pt"
+    name = f"{recipe.variant}.safetensors"
     sha = write_weights(out / name, half_precision(unwrap(net).state_dict()))
     if recipe.variant == "keypoints":
         config = {"size": net.size, "width": net.width, "joints": net.joints}
@@ -422,7 +423,7 @@ def save_run(net: torch.nn.Module, recipe: Recipe, record: dict, out: Path, comm
     return entry
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lib.train dance",
         description=__doc__,
@@ -431,21 +432,33 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", choices=VARIANT_CHOICES, default="full")
     parser.add_argument(
         "--steps",
-        type=int,
+        type=arguments.positive_int,
         default=None,
         help="body (or regressor) steps; default 1000 (keypoints: 500)",
     )
-    parser.add_argument("--face-steps", type=int, default=Recipe.face_steps)
-    parser.add_argument("--size", type=int, default=Recipe.size)
+    parser.add_argument("--face-steps", type=arguments.non_negative_int, default=Recipe.face_steps)
+    parser.add_argument("--size", type=arguments.positive_int, default=Recipe.size)
     parser.add_argument(
-        "--batch", type=int, default=None, help="pairs per step (default 4; keypoints: 16 images)"
+        "--batch",
+        type=arguments.positive_int,
+        default=None,
+        help="pairs per step (default 4; keypoints: 16 images)",
     )
-    parser.add_argument("--width", type=int, default=Recipe.width)
-    parser.add_argument("--blocks", type=int, default=Recipe.blocks)
-    parser.add_argument("--downsamples", type=int, default=Recipe.downsamples)
-    parser.add_argument("--frames", type=int, default=Recipe.frames)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, auto (default cpu)")
+    parser.add_argument("--width", type=arguments.positive_int, default=Recipe.width)
+    parser.add_argument("--blocks", type=arguments.non_negative_int, default=Recipe.blocks)
+    parser.add_argument(
+        "--downsamples", type=arguments.non_negative_int, default=Recipe.downsamples
+    )
+    parser.add_argument(
+        "--frames",
+        type=arguments.int_at_least(2),
+        default=Recipe.frames,
+        help="frames of the target's clip (pairs of consecutive frames are drawn from it)",
+    )
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
+    parser.add_argument(
+        "--device", type=arguments.device, default="cpu", help="cpu, cuda, auto (default cpu)"
+    )
     parser.add_argument("--out", type=Path, default=DANCE_DIR)
     parser.add_argument(
         "--state",
@@ -454,17 +467,15 @@ def main(argv=None) -> int:
         help="resumable training state (default data/cache/dance/<variant>.state)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from --state")
-    parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument("--checkpoint-every", type=arguments.non_negative_int, default=100)
     parser.add_argument(
         "--threads",
-        type=int,
+        type=arguments.positive_int,
         default=1,
         help="CPU threads (default 1: the machine is shared; small networks)",
     )
     parser.add_argument("--perceptual", choices=("course", "vgg19", "auto"), default="course")
     args = parser.parse_args(argv)
-    torch.set_num_threads(check_positive_int(args.threads, "threads"))
-    device = init_distributed(args.device)
     keypoints = args.variant == "keypoints"
     steps = args.steps if args.steps is not None else (500 if keypoints else Recipe.steps)
     batch = args.batch if args.batch is not None else (16 if keypoints else Recipe.batch)
@@ -482,6 +493,13 @@ def main(argv=None) -> int:
         seed=args.seed,
         perceptual=args.perceptual,
     )
+    if not keypoints:
+        try:  # the network's own checks (size against downsamples, …)
+            recipe.config()
+        except (TypeError, ValueError) as exc:
+            parser.error(str(exc))
+    torch.set_num_threads(args.threads)
+    device = init_distributed(args.device)
     state = args.state or STATE_DIR / f"{args.variant}.state"
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     train = train_keypoints if keypoints else train_transfer

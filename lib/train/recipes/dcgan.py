@@ -5,7 +5,7 @@
 
 The generator is saved (float16, under half a megabyte) at eight steps spread geometrically
 along training — 0 (the untrained network), S/64, S/32, …, S/2, S — as
-``<out>/<dataset>-step<k>.pt``, and ``<out>/manifest.json`` records for each file its sha256,
+``<out>/<dataset>-step<k>.safetensors``, and ``<out>/manifest.json`` records each file's sha256,
 the losses, the FID against real images and the share of samples the course classifier assigns
 to their conditioning label (both through ``shapes-cnn`` / ``digits-cnn``), and the wall time.
 
@@ -50,6 +50,7 @@ from lib.models.dcgan import (
     ConditionalGenerator,
     generate,
 )
+from lib.train import arguments
 from lib.train.progress import progress
 from lib.train.seeding import deterministic_algorithms
 from lib.weights import half_precision, update_manifest, write_weights
@@ -308,7 +309,7 @@ def train_and_save(
     checkpoints: list[dict] = []
 
     def save(step: int, generator: ConditionalGenerator, stats: dict) -> None:
-        name = f"{dataset}-step{step}.pt"
+        name = f"{dataset}-step{step}.safetensors"
         state = half_precision(generator.state_dict())
         digest = write_weights(out / name, state)
         stored = ConditionalGenerator(**generator.config())
@@ -353,30 +354,33 @@ def train_and_save(
     }
     update_manifest(out, dataset, manifest_entry)
     kept = {c["file"] for c in checkpoints}
-    for stale in out.glob(f"{dataset}-step*.pt"):
+    for stale in out.glob(f"{dataset}-step*.safetensors"):
         if stale.name not in kept:
             stale.unlink()
     return manifest_entry
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.train dcgan", description=__doc__)
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="shapes")
     parser.add_argument(
-        "--steps", type=int, default=None, help=f"training steps (default {DEFAULT_STEPS})"
+        "--steps",
+        type=arguments.positive_int,
+        default=None,
+        help=f"training steps (default {DEFAULT_STEPS})",
     )
-    parser.add_argument("--batch-size", type=int, default=Recipe.batch_size)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=arguments.int_at_least(2), default=Recipe.batch_size)
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
     parser.add_argument("--out", type=Path, default=GAN_DIR)
     parser.add_argument(
         "--threads",
-        type=int,
+        type=arguments.positive_int,
         default=1,
         help="CPU threads (default 1: the networks are too small to gain from more, one thread "
         "does not stall when the machine is busy, and the files are bit-identical on reruns)",
     )
     args = parser.parse_args(argv)
-    torch.set_num_threads(check_positive_int(args.threads, "threads"))
+    torch.set_num_threads(args.threads)
     steps = DEFAULT_STEPS[args.dataset] if args.steps is None else args.steps
     recipe = replace(Recipe(), steps=steps, batch_size=args.batch_size)
     entry = train_and_save(args.dataset, recipe, seed=args.seed, out=args.out)

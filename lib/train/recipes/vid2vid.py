@@ -14,8 +14,10 @@ The default (64², 2 levels) trains in about 5 minutes on one CPU core; ``--pres
 discriminator); ``--flow exact|dis|none`` picks the flow supervision.
 
 Checkpoints (``--state-dir``, default ``data/cache/vid2vid``, git-ignored) are written every
-``--checkpoint-every`` steps and at the end of each stage; ``--resume`` continues from them.
-With ``--out DIR`` the final generator is saved as float16 ``DIR/<variant>.pt`` and listed in
+``--checkpoint-every`` steps and at the end of each stage; ``--resume`` continues from them, and
+since they hold the data pool's sampler as well as the networks, optimisers and RNGs, a resumed
+run ends with the weights of an uninterrupted one.
+With ``--out DIR`` the final float16 generator goes to ``DIR/<variant>.safetensors``, listed in
 ``DIR/manifest.json`` (``lib.models.vid2vid.load_vid2vid`` reads it). Under
 ``torchrun --nproc_per_node N -m lib.train.recipes.vid2vid`` every process trains on its own batches
 with DistributedDataParallel (gloo on CPU, NCCL on GPU).
@@ -50,6 +52,7 @@ from lib.models.vid2vid import (
     reference_flow,
 )
 from lib.paths import DATA_DIR
+from lib.train import arguments
 from lib.train.distributed import barrier, is_main_process, rank, world_size
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
 from lib.train.seeding import deterministic_algorithms, seed_everything
@@ -129,6 +132,13 @@ class TrainConfig:
         for name in ("steps", "batch", "clips", "width", "d_width", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be ≥ 1")
+        for name in ("coarse_steps", "blocks", "fine_blocks", "temporal_scales"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
+        if self.checkpoint_every < 0 or self.seed < 0:
+            raise ValueError("checkpoint_every, seed: must be ≥ 0")
+        if not self.lr > 0:
+            raise ValueError(f"lr: must be positive, got {self.lr}")
         return self
 
     def retrain_command(self) -> str:
@@ -211,11 +221,16 @@ def _train_stage(
     modules = {"generator": generator, **d_modules}
     optimizers = {"g": opt_g, "d": opt_d}
     state_path = Path(cfg.state_dir) / f"{cfg.variant}-{cfg.flow}-{stage}.state.pt"
+    pool = _Pool(cfg, size, device)
+    # The pool's sampler is part of the state: a resumed run draws the batches an uninterrupted
+    # one would.
+    generators = {"pool": pool.gen}
     start = 0
     if cfg.resume and state_path.is_file():  # continue where the last checkpoint left off
-        start, _ = load_state(state_path, modules=modules, optimizers=optimizers)
+        start, _ = load_state(
+            state_path, modules=modules, optimizers=optimizers, generators=generators
+        )
         start = min(start, steps)
-    pool = _Pool(cfg, size, device)
     # Networks in DDP (no-ops on one process); the coarse levels stay frozen and outside it.
     g_run, i_run = wrap_ddp(generator), wrap_ddp(image_d)
     v_run = wrap_ddp(video_d) if video_d is not None else None
@@ -254,6 +269,7 @@ def _train_stage(
             step=done,
             modules=modules,
             optimizers=optimizers,
+            generators=generators,
             extra={"stage": stage, "config": dataclasses.asdict(cfg)},
         )
         barrier()
@@ -347,10 +363,10 @@ def _mean_last(history: list[dict], key: str, n: int = 20) -> float | None:
 
 
 def save_generator(generator: Vid2VidGenerator, cfg: TrainConfig, report: dict, out) -> Path:
-    """Write ``out/<variant>.pt`` (float16) and its manifest entry."""
+    """Write ``out/<variant>.safetensors`` (float16) and its manifest entry."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    name = f"{cfg.variant}.pt"
+    name = f"{cfg.variant}.safetensors"
     sha = write_weights(out / name, half_precision(generator.state_dict()))
     last = report["history"][list(report["history"])[-1]]
     entry = {
@@ -378,7 +394,30 @@ def save_generator(generator: Vid2VidGenerator, cfg: TrainConfig, report: dict, 
     return out / name
 
 
-def parse_args(argv=None) -> TrainConfig:
+_CHOICES = {
+    "variant": VARIANTS,
+    "flow": FLOW_SOURCES,
+    "levels": (1, 2),
+    "perceptual": ("course", "vgg19", "auto", "none"),
+}
+_TYPES = {
+    "lr": arguments.positive_float,
+    "seed": arguments.non_negative_int,
+    "checkpoint_every": arguments.non_negative_int,
+    "device": arguments.device,
+    **{
+        name: arguments.positive_int
+        for name in (
+            "size", "steps", "coarse_steps", "batch", "frames", "clips", "clip_frames", "width",
+            "blocks", "fine_blocks", "d_width", "temporal_scales", "threads",
+        )
+    },
+}  # fmt: skip
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """The run's :class:`TrainConfig` from the command line; a bad value or combination ends
+    with argparse's one-line ``error:`` (exit status 2)."""
     parser = argparse.ArgumentParser(
         prog="python -m lib.train vid2vid", description=__doc__.split("\n\n")[0]
     )
@@ -391,18 +430,23 @@ def parse_args(argv=None) -> TrainConfig:
         value = getattr(defaults, f.name)
         if isinstance(value, bool):
             parser.add_argument(flag, action="store_true", default=None)
+        elif f.name in _CHOICES:
+            parser.add_argument(flag, choices=_CHOICES[f.name], type=type(value), default=None)
         else:
-            kind = type(value) if value is not None else str
+            kind = _TYPES.get(f.name, type(value) if value is not None else str)
             parser.add_argument(flag, type=kind, default=None)
     parser.add_argument("--no-progress", action="store_true")
     args = vars(parser.parse_args(argv))
     values = dict(PRESETS[args.pop("preset")])
     values["progress"] = not args.pop("no_progress")
     values.update({k: v for k, v in args.items() if v is not None})
-    return TrainConfig(**values).validate()
+    try:  # the combinations argparse cannot check alone (frames against scales, size, …)
+        return TrainConfig(**values).validate()
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
     _, report = train(cfg)
     if is_main_process():

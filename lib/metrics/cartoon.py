@@ -1,0 +1,126 @@
+"""The marks of a cartoon in numbers (CartoonGAN, Chen, Lai & Liu, CVPR 2018, §1 and §3).
+
+A cartoon has clear edges, flat colours and little texture. Four statistics measure these marks,
+so cartoons (:func:`lib.datasets.cartoons`), photos and generated images can be compared:
+
+* :func:`gradient_magnitude`: |∇Y| per pixel, the building block of the two below;
+* :func:`texture_energy`: the mean gradient magnitude away from edges (≈ 0 for flat regions);
+* :func:`edge_sharpness`: the peak gradient magnitude at edge pixels (lower once blurred);
+* :func:`colour_count`: the number of colours that cover a visible share of the image.
+
+Edges and edge bands are OpenCV's Canny and dilation (:func:`lib.datasets.cartoon.canny`,
+:func:`lib.datasets.cartoon.edge_band`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from lib._checks import check_images, check_positive_int
+from lib.datasets.base import ImageSet
+from lib.datasets.cartoon import canny, edge_band
+
+# BT.601 luma. torchvision's rgb_to_grayscale rounds the red weight to 0.2989, which would change
+# every published number by up to 1e-4 of the red channel, so the weights are written out.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _as_images(images, name: str = "images") -> torch.Tensor:
+    if isinstance(images, ImageSet):
+        images = images.images
+    return check_images(images, name, channels=(1, 3), min_size=3)
+
+
+def _sobel(grey: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """3×3 Sobel derivatives (x to the right, y down) with replicated borders, as cv2.Sobel:
+    gx = [1, 2, 1]ᵀ ⊗ [−1, 0, 1], gy its transpose, computed separably from shifted slices.
+
+    Kept in torch rather than calling cv2.Sobel: it works on float luma (no 8-bit rounding) for
+    the whole batch at once, on the device of the images being measured (generated images are
+    measured where the generator ran)."""
+    p = F.pad(grey, (1, 1, 1, 1), mode="replicate")
+    dx = p[..., :, 2:] - p[..., :, :-2]
+    gx = dx[..., :-2, :] + 2 * dx[..., 1:-1, :] + dx[..., 2:, :]
+    sy = p[..., :, :-2] + 2 * p[..., :, 1:-1] + p[..., :, 2:]
+    return gx, sy[..., 2:, :] - sy[..., :-2, :]
+
+
+def gradient_magnitude(images) -> torch.Tensor:
+    """|∇Y| per pixel (N×1×H×W) of the luma Y = 0.299 R + 0.587 G + 0.114 B: the 3×3 Sobel
+    derivatives divided by 8, so a ramp rising by g per pixel has magnitude g, with replicated
+    borders."""
+    return _gradient_magnitude(_as_images(images))
+
+
+def _gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
+    if x.shape[1] == 3:
+        weights = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        grey = (x * weights).sum(1, keepdim=True)
+    else:
+        grey = x
+    gx, gy = _sobel(grey)
+    return torch.sqrt(gx**2 + gy**2) / 8
+
+
+def _mask_for(x: torch.Tensor, mask, name: str) -> torch.Tensor:
+    if mask is None:
+        return edge_band(x)
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise TypeError(
+            f"{name}: expected a bool tensor (e.g. from edge_band or canny), got {mask!r:.60}"
+        )
+    if mask.shape != (x.shape[0], 1, *x.shape[-2:]):
+        raise ValueError(
+            f"{name}: expected shape {(x.shape[0], 1, *x.shape[-2:])} to match the images, got "
+            f"{tuple(mask.shape)}"
+        )
+    return mask.to(x.device)
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per image mean of ``values`` over ``mask`` (NaN where the mask is empty)."""
+    total = (values * mask).flatten(1).sum(1)
+    count = mask.flatten(1).sum(1)
+    return total / count
+
+
+def texture_energy(images, band: torch.Tensor | None = None) -> torch.Tensor:
+    """Per image, the mean gradient magnitude (:func:`gradient_magnitude`) *away from edges*:
+    over the pixels outside ``band`` (default: the image's own dilated Canny band,
+    :func:`lib.datasets.cartoon.edge_band`). Flat cel-shaded regions give ~0; photos' texture
+    does not. NaN for an image whose band covers everything."""
+    x = _as_images(images)
+    return _masked_mean(_gradient_magnitude(x), ~_mask_for(x, band, "band"))
+
+
+def edge_sharpness(images, edges: torch.Tensor | None = None) -> torch.Tensor:
+    """Per image, the mean over edge pixels of the largest gradient magnitude within one pixel
+    (3×3 maximum of :func:`gradient_magnitude`): a clear edge jumps within a pixel, a blurred one
+    spreads the same jump over several, so its peak gradient is lower. ``edges`` (N×1×H×W bool)
+    defaults to the image's own Canny edges; pass the *original* image's edges to compare an
+    image with its smoothed or generated version on the same pixels. NaN where there are none."""
+    x = _as_images(images)
+    mask = canny(x) if edges is None else _mask_for(x, edges, "edges")
+    peak = F.max_pool2d(_gradient_magnitude(x), 3, stride=1, padding=1)
+    return _masked_mean(peak, mask)
+
+
+def colour_count(images, *, levels: int = 32, min_share: float = 0.002) -> torch.Tensor:
+    """Per image, the number of distinct colours after quantising each channel to ``levels``
+    levels, counting only colours that cover at least ``min_share`` of the pixels (so the
+    anti-aliased pixels along outlines do not count). A flat cartoon has a handful of colours."""
+    x = _as_images(images)
+    check_positive_int(levels, "levels", minimum=2)
+    if not (isinstance(min_share, int | float) and 0 <= min_share < 1):
+        raise ValueError(f"min_share: expected a fraction in [0, 1), got {min_share!r}")
+    n, c, h, w = x.shape
+    q = (x * levels).long().clamp_(max=levels - 1)
+    code = torch.arange(n, device=x.device)[:, None].expand(n, h * w)
+    for k in range(c):
+        code = code * levels + q[:, k].reshape(n, -1)
+    colours, counts = torch.unique(code, return_counts=True)  # (image, colour) pairs
+    common = colours[counts >= max(1, math.ceil(min_share * h * w))] // levels**c
+    return torch.bincount(common, minlength=n)
