@@ -259,9 +259,9 @@ def test_committed_files_are_small_and_checked(tmp_path):
     assert total < 8e6
     for p in DANCE_DIR.iterdir():
         shutil.copy(p, tmp_path / p.name)
-    data = bytearray((tmp_path / "full.pt").read_bytes())
+    data = bytearray((tmp_path / "full.safetensors").read_bytes())
     data[-10] ^= 0xFF
-    (tmp_path / "full.pt").write_bytes(bytes(data))
+    (tmp_path / "full.safetensors").write_bytes(bytes(data))
     with pytest.raises(ValueError, match="python -m lib.train dance --variant full"):
         load_dance_model("full", folder=tmp_path)
     with pytest.raises(ValueError, match="variant"):

@@ -1,4 +1,4 @@
-"""lib.bench.distortions: each distortion's definition, MSE monotone in the strength, MSE matching."""
+"""lib.bench.distortions: each distortion, MSE monotone in the strength, MSE matching."""
 
 from __future__ import annotations
 
