@@ -124,6 +124,7 @@ def test_digits_split_is_fixed_stratified_and_disjoint():
     # Stratified: every class is about 20 % test.
     share = test.class_counts().double() / everything.class_counts().double()
     assert float((share - 0.2).abs().max()) < 0.01
+
     # Disjoint and complete: train and test together are exactly the whole set.
     def rows(split):
         native = datasets.digits(split, size=8)

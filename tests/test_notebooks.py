@@ -74,9 +74,19 @@ def test_notebook_smoke_run_and_checked_outputs(path, tmp_path):
     env = dict(os.environ, COURSE_FIGURES_DIR=str(tmp_path / "figures"), MPLBACKEND="Agg")
     result = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-            f"--nbval-sanitize-with={SANITIZE}", "--nbval-cell-timeout=600",
-            "-p", "no:cacheprovider", "-q", "--rootdir", str(tmp_path), str(copy),
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            f"--nbval-sanitize-with={SANITIZE}",
+            "--nbval-cell-timeout=600",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--rootdir",
+            str(tmp_path),
+            str(copy),
         ],
         cwd=tmp_path,
         env=env,

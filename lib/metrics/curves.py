@@ -30,6 +30,7 @@ from lib._checks import ArrayLike, as_tensor, check_finite
 
 __all__ = ["CurveMatch", "discrete_frechet", "dtw", "pointwise_distances"]
 
+
 class CurveMatch(NamedTuple):
     """The result of :func:`discrete_frechet` or :func:`dtw` with ``return_path=True``.
 

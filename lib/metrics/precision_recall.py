@@ -182,13 +182,11 @@ def _pair(real, fake) -> tuple[torch.Tensor, torch.Tensor]:
     fake = _features(fake, "fake")
     if real.shape[1] != fake.shape[1]:
         raise ValueError(
-            f"real and fake must have the same dimension, got "
-            f"{real.shape[1]} and {fake.shape[1]}"
+            f"real and fake must have the same dimension, got {real.shape[1]} and {fake.shape[1]}"
         )
     if real.device != fake.device:
         raise ValueError(
-            f"real is on {real.device} and fake on {fake.device}; "
-            "move both to one device"
+            f"real is on {real.device} and fake on {fake.device}; move both to one device"
         )
     dtype = torch.promote_types(real.dtype, fake.dtype)
     return real.to(dtype), fake.to(dtype)
