@@ -24,9 +24,10 @@ ArrayLike = torch.Tensor | np.ndarray
 _SEED_BOUND = 2**32
 
 _F = TypeVar("_F", bound=Callable)
+_T = TypeVar("_T")
 
 
-def as_tensor(value, name: str) -> torch.Tensor:
+def as_tensor(value: ArrayLike, name: str) -> torch.Tensor:
     """Accept a torch tensor or a numpy array (converted without copying where possible)."""
     if isinstance(value, torch.Tensor):
         return value
@@ -35,7 +36,7 @@ def as_tensor(value, name: str) -> torch.Tensor:
     raise TypeError(f"{name}: expected a torch.Tensor or numpy array, got {type(value).__name__}")
 
 
-def as_real_float(value, name: str) -> torch.Tensor:
+def as_real_float(value: ArrayLike, name: str) -> torch.Tensor:
     """A tensor of real numbers in a float dtype: integers become float64, half precision becomes
     float32 (too coarse to compute in), bool and complex are refused; values must be finite."""
     x = as_tensor(value, name)
@@ -63,7 +64,7 @@ def check_finite(x: torch.Tensor, name: str) -> None:
 
 
 def check_images(
-    x,
+    x: ArrayLike,
     name: str = "images",
     *,
     channels: Sequence[int] | None = (1, 3),
@@ -120,7 +121,7 @@ def check_unit_range(x: torch.Tensor, name: str, what: str = "images") -> torch.
     return x
 
 
-def check_positive_int(value, name: str, minimum: int = 1) -> int:
+def check_positive_int(value: object, name: str, minimum: int = 1) -> int:
     """``value`` as a Python int (NumPy and 0-d integer tensors accepted, bools refused)."""
     if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point():
         value = value.item()
@@ -132,7 +133,7 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return value
 
 
-def check_seed(value, name: str = "seed") -> int:
+def check_seed(value: object, name: str = "seed") -> int:
     """``value`` as a Python int in [0, 2³²): NumPy and 0-d integer tensors are accepted; bools,
     floats and negative seeds are refused (the same seed must mean the same draw everywhere)."""
     if isinstance(value, torch.Tensor) and value.ndim == 0 and not value.is_floating_point():
@@ -174,7 +175,7 @@ def renamed_arguments(**renames: str) -> Callable[[_F], _F]:
     return decorate
 
 
-def check_choice(value, name: str, choices: Sequence[str]) -> str:
+def check_choice(value: _T, name: str, choices: Sequence[_T]) -> _T:
     if value not in choices:
         options = ", ".join(map(repr, choices))
         raise ValueError(f"{name}: unknown value {value!r}; choose one of {options}")
@@ -182,7 +183,7 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
 
 
 def check_clips(
-    clips,
+    clips: ArrayLike,
     name: str = "clips",
     *,
     channels: Sequence[int] | None = (1, 3),

@@ -9,6 +9,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 import torch
 
@@ -23,7 +24,7 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def atomic_write(
-    path: str | os.PathLike, write: Callable[[object], None], *, mode: str = "wb"
+    path: str | os.PathLike, write: Callable[[IO[Any]], object], *, mode: str = "wb"
 ) -> Path:
     """Write a file through ``write(handle)`` into a temporary file beside ``path``, then rename
     it over ``path``: readers see the old file or the new one, never half of one."""

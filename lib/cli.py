@@ -19,14 +19,17 @@ import io
 import json
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from lib import __version__, features, metrics
+from lib._checks import ArrayLike
 from lib._io import atomic_write, load_state_dict, sha256_file
 from lib.datasets import image_folder, list_images
+from lib.features.base import FeatureExtractor
 from lib.paths import DATA_DIR
 
 METRICS = {
@@ -52,7 +55,7 @@ def content_digest(path: Path) -> str:
     return sha256_file(path)
 
 
-def _array_to_images(array, source: Path) -> torch.Tensor:
+def _array_to_images(array: ArrayLike, source: Path) -> torch.Tensor:
     x = torch.as_tensor(array)
     if x.ndim == 4 and x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3):
         x = x.permute(0, 3, 1, 2)  # channels-last, as numpy image stacks usually are
@@ -113,7 +116,14 @@ def load_images(path: str | Path, *, size: int | None = None) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------------- features
-def extract_with_progress(net, images, taps, batch_size: int, desc: str, quiet: bool):
+def extract_with_progress(
+    net: FeatureExtractor,
+    images: torch.Tensor,
+    taps: Sequence[str],
+    batch_size: int,
+    desc: str,
+    quiet: bool,
+) -> dict[str, torch.Tensor]:
     from tqdm.auto import tqdm
 
     parts: dict[str, list[torch.Tensor]] = {tap: [] for tap in taps}
@@ -125,7 +135,14 @@ def extract_with_progress(net, images, taps, batch_size: int, desc: str, quiet: 
     return {tap: torch.cat(chunks) for tap, chunks in parts.items()}
 
 
-def cached_features(net, path: Path, images, taps, settings: dict, args) -> dict:
+def cached_features(
+    net: FeatureExtractor,
+    path: Path,
+    images: torch.Tensor,
+    taps: Sequence[str],
+    settings: dict[str, object],
+    args: argparse.Namespace,
+) -> dict[str, torch.Tensor]:
     """The REAL set's features, from the cache when the same content and settings were seen."""
     key_text = json.dumps(
         {
@@ -147,13 +164,21 @@ def cached_features(net, path: Path, images, taps, settings: dict, args) -> dict
     feats = extract_with_progress(net, images, taps, args.batch_size, "REAL features", args.quiet)
     if not args.no_cache:
         buffer = io.BytesIO()
-        np.savez(buffer, **{tap: f.numpy() for tap, f in feats.items()})
+        # Explicit so that no tap name can be read as the keyword; features are never objects.
+        np.savez(buffer, allow_pickle=False, **{tap: f.numpy() for tap, f in feats.items()})
         atomic_write(cache_file, lambda fh: fh.write(buffer.getvalue()))
     return feats
 
 
 # ------------------------------------------------------------------------------------ metrics
-def compute_metrics(real_images, fake_images, real, fake, names, net) -> dict:
+def compute_metrics(
+    real_images: torch.Tensor,
+    fake_images: torch.Tensor,
+    real: Mapping[str, torch.Tensor],
+    fake: Mapping[str, torch.Tensor],
+    names: Sequence[str],
+    net: FeatureExtractor,
+) -> dict[str, object]:
     results: dict[str, object] = {}
     for name in names:
         if name == "fid":
@@ -178,7 +203,7 @@ def compute_metrics(real_images, fake_images, real, fake, names, net) -> dict:
     return results
 
 
-def _format(value) -> str:
+def _format(value: object) -> str:
     if isinstance(value, dict):
         if "std" in value:
             return f"{value['mean']:.6g} ± {value['std']:.3g}"
@@ -186,7 +211,7 @@ def _format(value) -> str:
     return f"{value:.6g}"
 
 
-def metrics_command(args) -> int:
+def metrics_command(args: argparse.Namespace) -> int:
     names = [m.strip() for m in args.metrics.split(",") if m.strip()]
     unknown = [m for m in names if m not in METRICS]
     if unknown or not names:
@@ -194,9 +219,11 @@ def metrics_command(args) -> int:
     start = time.perf_counter()
     net = features.get(args.features, device=args.device)
     needs_logits = bool({"is", "mis"} & set(names))
-    if needs_logits and net.logits_tap is None:
-        raise SystemExit(f"--features {args.features} has no classifier head, so no IS/m-IS")
-    taps = [net.default_tap] + ([net.logits_tap] if needs_logits else [])
+    taps = [net.default_tap]
+    if needs_logits:
+        if net.logits_tap is None:
+            raise SystemExit(f"--features {args.features} has no classifier head, so no IS/m-IS")
+        taps.append(net.logits_tap)
     real_path, fake_path = Path(args.real).expanduser(), Path(args.fake).expanduser()
     real_images = load_images(real_path, size=args.size)
     fake_images = load_images(fake_path, size=args.size)

@@ -15,30 +15,9 @@
 ``bench.bench_set``, …); the other modules are imported by name.
 """
 
-from lib.bench.degradations import (
-    DEGRADATIONS,
-    LEVELS,
-    bench_set,
-    bench_set_names,
-    bench_sets,
-    collapse_within_class,
-    degradation_series,
-    degrade,
-    drop_modes,
-    memorise,
-    strength,
-)
+from lib.bench import degradations
+from lib.bench.degradations import *  # noqa: F403 - re-exported under one list, below
 
-__all__ = [
-    "DEGRADATIONS",
-    "LEVELS",
-    "bench_set",
-    "bench_set_names",
-    "bench_sets",
-    "collapse_within_class",
-    "degradation_series",
-    "degrade",
-    "drop_modes",
-    "memorise",
-    "strength",
-]
+# The package exports exactly what the degradations module does.
+__all__: list[str] = []
+__all__ += degradations.__all__

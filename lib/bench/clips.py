@@ -26,7 +26,7 @@ import math
 
 import torch
 
-from lib._checks import check_choice
+from lib._checks import ArrayLike, check_choice
 from lib.features.video import check_clips
 from lib.video import warp
 
@@ -73,7 +73,7 @@ def frame_order(
 
 
 def corrupt_clips(
-    clips, kind: str, *, strength: float | None = None, seed: int = 0
+    clips: ArrayLike, kind: str, *, strength: float | None = None, seed: int = 0
 ) -> torch.Tensor:
     """``clips`` (N×T×C×H×W in [0, 1]) broken in one known way (see the module table).
 

@@ -29,7 +29,7 @@ from numbers import Integral, Real
 import torch
 import torch.nn.functional as F
 
-from lib._checks import check_choice, check_images, check_positive_int
+from lib._checks import check_choice, check_images, check_positive_int, check_seed
 from lib.datasets.base import ImageSet, check_image_set, proportional_counts
 from lib.metrics.ssim import gaussian_window
 
@@ -119,12 +119,6 @@ def _check_strength(kind: str, value) -> float:
     return value
 
 
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
-    return int(seed)
-
-
 def _check_set(real, name: str = "real") -> ImageSet:
     return check_image_set(real, name)
 
@@ -206,7 +200,7 @@ def degrade(
         )
     s = LEVELS[kind][_check_level(level)] if level is not None else None
     s = _check_strength(kind, strength if s is None else s)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if kind == "mix":
         if other is None:
             raise ValueError(
@@ -231,6 +225,7 @@ def degrade(
     elif kind == "salt_pepper":
         out = _salt_pepper(work, s, gen)
     else:
+        assert other is not None  # required for "mix", checked above
         out = _mix(work, s, gen, other)
     return out.clamp_(0.0, 1.0).to(x.dtype)
 
@@ -401,7 +396,7 @@ def drop_modes(
     real = _check_set(real)
     labels, num_classes = _labels_and_classes(real, "drop_modes")
     n = _check_n(n, real)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if isinstance(keep, bool):
         raise TypeError("keep: expected an int or a sequence of class indices, got a bool")
     if isinstance(keep, Integral):
@@ -471,7 +466,7 @@ def collapse_within_class(
     labels, num_classes = _labels_and_classes(real, "collapse_within_class")
     d = check_positive_int(distinct_per_class, "distinct_per_class")
     n = _check_n(n, real)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     available = torch.bincount(labels, minlength=num_classes)
     counts_out = proportional_counts(available, n)
     distinct = available.clamp(max=d)
@@ -534,7 +529,7 @@ def bench_set(
     """
     real = _check_set(real)
     level = _check_level(level)
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if not isinstance(name, str):
         raise TypeError(f"name: expected a bench set name, got {type(name).__name__}")
     if name in DEGRADATIONS:

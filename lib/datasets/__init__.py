@@ -21,6 +21,8 @@ where it has them. Nothing here downloads unless a loader is called with ``downl
 
 from __future__ import annotations
 
+from typing import Any
+
 from lib.datasets.base import ImageSet
 from lib.datasets.cartoon import (
     SCENE_TYPES,
@@ -61,7 +63,7 @@ def available() -> list[str]:
     return sorted(LOADERS)
 
 
-def load(name: str, *args, **kwargs) -> ImageSet:
+def load(name: str, *args: Any, **kwargs: Any) -> ImageSet:
     """Load a data set by name: ``load("shapes", 500, seed=1)``, ``load("mnist", "~/data")``.
 
     Arguments after the name go to the set's own function (see its docstring).

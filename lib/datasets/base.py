@@ -87,7 +87,7 @@ class ImageSet:
         return f"ImageSet({self.name!r}: {n} images, {c}×{h}×{w}{labels}, {self.images.device})"
 
 
-def check_image_set(value, name: str = "images") -> ImageSet:
+def check_image_set(value: object, name: str = "images") -> ImageSet:
     """``value`` when it is an :class:`ImageSet` of valid images (float N×C×H×W in [0, 1]);
     a ``TypeError`` that says how to wrap a tensor otherwise."""
     if not isinstance(value, ImageSet):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 import torch
@@ -19,8 +20,10 @@ SPLIT_SEED = 0  # the fixed split: never change it, results in the notebooks dep
 @lru_cache(maxsize=1)
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
+    from sklearn.utils import Bunch
 
-    bunch = load_digits()
+    # Without return_X_y it returns a Bunch; the inferred type also has the (X, y) tuple.
+    bunch = cast(Bunch, load_digits())
     images = bunch.images.astype(np.float32) / 16.0  # values 0..16 in the original
     labels = bunch.target.astype(np.int64)
     # Stratified split drawn once from a fixed RandomState (stable across numpy versions).

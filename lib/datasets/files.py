@@ -76,6 +76,16 @@ def _existing_dir(path, what: str, hint: str) -> Path:
 
 
 # --------------------------------------------------------------------------------------- MNIST
+def _download(path: str | Path | None, split: str, what: str, torchvision_class: str) -> None:
+    """Fetch the ``split`` of a data set into ``path`` with torchvision's class of that name."""
+    if path is None:
+        raise ValueError(f"path: give a folder to download {what} into")
+    # Imported here: torchvision's data set classes are only needed on this rare path.
+    from torchvision import datasets
+
+    getattr(datasets, torchvision_class)(str(path), train=split == "train", download=True)
+
+
 def read_idx(path: str | Path) -> np.ndarray:
     """Read one IDX file (optionally gzipped) of unsigned bytes, as in MNIST's distribution.
 
@@ -124,33 +134,30 @@ def mnist(path: str | Path | None, split: str = "train", *, download: bool = Fal
     check_choice(split, "split", tuple(MNIST_FILES))
     hint = "point it at the folder with MNIST's IDX files (or pass download=True once)"
     if download:
-        if path is None:
-            raise ValueError("path: give a folder to download MNIST into")
-        from torchvision.datasets import MNIST
-
-        MNIST(str(path), train=split == "train", download=True)
+        _download(path, split, "MNIST", "MNIST")
     root = _existing_dir(path, "MNIST's IDX files", hint)
     found = [_find_mnist_file(root, stem) for stem in MNIST_FILES[split]]
-    missing = [stem for stem, f in zip(MNIST_FILES[split], found, strict=True) if f is None]
-    if missing:
+    images_file, labels_file = found
+    if images_file is None or labels_file is None:
+        missing = [stem for stem, f in zip(MNIST_FILES[split], found, strict=True) if f is None]
         raise FileNotFoundError(f"path: {root} has no {', '.join(missing)} (nor .gz); {hint}")
-    images, labels = read_idx(found[0]), read_idx(found[1])
+    images, labels = read_idx(images_file), read_idx(labels_file)
     if images.ndim != 3 or images.shape[1:] != MNIST_SHAPE:
         raise ValueError(
-            f"{found[0]}: MNIST images are N×{MNIST_SHAPE[0]}×{MNIST_SHAPE[1]}, the file holds "
+            f"{images_file}: MNIST images are N×{MNIST_SHAPE[0]}×{MNIST_SHAPE[1]}, the file holds "
             f"shape {images.shape}; this is not an MNIST image file"
         )
     if labels.ndim != 1:
         raise ValueError(
-            f"{found[1]}: MNIST labels are one byte per image, the file holds shape "
+            f"{labels_file}: MNIST labels are one byte per image, the file holds shape "
             f"{labels.shape}; this is not an MNIST label file"
         )
     if len(images) != len(labels):
         raise ValueError(
-            f"{root}: {len(images)} images ({found[0].name}) and {len(labels)} labels "
-            f"({found[1].name}) do not form an MNIST split"
+            f"{root}: {len(images)} images ({images_file.name}) and {len(labels)} labels "
+            f"({labels_file.name}) do not form an MNIST split"
         )
-    _check_labels(labels, MNIST_CLASSES, found[1], "MNIST")
+    _check_labels(labels, MNIST_CLASSES, labels_file, "MNIST")
     x = torch.from_numpy(images.copy()).unsqueeze(1).float().div_(255)
     y = torch.from_numpy(labels.astype(np.int64))
     classes = tuple(str(d) for d in range(MNIST_CLASSES))
@@ -230,11 +237,7 @@ def cifar10(path: str | Path | None, split: str = "train", *, download: bool = F
     check_choice(split, "split", tuple(CIFAR10_BATCHES))
     hint = "point it at cifar-10-batches-py or cifar-10-batches-bin (or pass download=True once)"
     if download:
-        if path is None:
-            raise ValueError("path: give a folder to download CIFAR-10 into")
-        from torchvision.datasets import CIFAR10
-
-        CIFAR10(str(path), train=split == "train", download=True)
+        _download(path, split, "CIFAR-10", "CIFAR10")
     root = _existing_dir(path, "CIFAR-10's batches", hint)
     names = CIFAR10_BATCHES[split]
     for folder in (root, root / "cifar-10-batches-py", root / "cifar-10-batches-bin"):

@@ -43,12 +43,14 @@ and registering a builder with :func:`lib.features.register`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib._checks import check_choice, check_clips, check_images, check_positive_int
+from lib._checks import ArrayLike, check_choice, check_clips, check_images, check_positive_int
+from lib.datasets.base import ImageSet
 
 __all__ = ["ClipFeatureExtractor", "FeatureExtractor"]
 
@@ -115,18 +117,19 @@ class FeatureExtractor(nn.Module):
             return tensor.device
         return torch.device("cpu")
 
-    def validate(self, images, name: str = "images") -> torch.Tensor:
+    def validate(self, images: ArrayLike | ImageSet, name: str = "images") -> torch.Tensor:
         """Check an image batch against this extractor's input convention and return it."""
-        images = getattr(images, "images", images)  # a lib.datasets.ImageSet is fine too
+        # a lib.datasets.ImageSet (or anything else holding .images) is fine too
+        array = cast(ArrayLike, getattr(images, "images", images))
         checked = check_images(
-            images.detach() if isinstance(images, torch.Tensor) else images,
+            array.detach() if isinstance(array, torch.Tensor) else array,
             name,
             channels=self.input_channels,
             allow_uint8=self.accepts_uint8,
             min_size=self.min_size,
         )
         # Keep the caller's tensor (and its autograd graph) when it was one.
-        return images if isinstance(images, torch.Tensor) else checked
+        return array if isinstance(array, torch.Tensor) else checked
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """The default tap of one batch, N×``num_features``, differentiable w.r.t. float input."""
@@ -136,7 +139,7 @@ class FeatureExtractor(nn.Module):
     @torch.no_grad()
     def extract(
         self,
-        images,
+        images: ArrayLike | ImageSet,
         taps: Sequence[str] | str | None = None,
         *,
         batch_size: int | None = None,
@@ -175,7 +178,7 @@ class FeatureExtractor(nn.Module):
         return {tap: torch.cat(parts, dim=0) for tap, parts in chunks.items()}
 
     def features(
-        self, images, *, batch_size: int | None = None, tap: str | None = None
+        self, images: ArrayLike | ImageSet, *, batch_size: int | None = None, tap: str | None = None
     ) -> torch.Tensor:
         """Feature vectors, N×D (D = ``num_features`` for the default tap), without gradients.
 
@@ -186,7 +189,9 @@ class FeatureExtractor(nn.Module):
         tap = self.default_tap if tap is None else tap
         return self.extract(images, (tap,), batch_size=batch_size)[tap]
 
-    def logits(self, images, *, batch_size: int | None = None) -> torch.Tensor:
+    def logits(
+        self, images: ArrayLike | ImageSet, *, batch_size: int | None = None
+    ) -> torch.Tensor:
         """Classifier outputs before the softmax, N×``num_classes`` (what IS needs).
 
         Raises ``NotImplementedError`` for a network without a classifier head.
@@ -275,7 +280,7 @@ class ClipFeatureExtractor(nn.Module):
 
     @torch.no_grad()
     def features(
-        self, clips, *, batch_size: int | None = None, tap: str | None = None
+        self, clips: ArrayLike, *, batch_size: int | None = None, tap: str | None = None
     ) -> torch.Tensor:
         """One feature vector per clip, N×D, without gradients, batch by batch."""
         tap = self.default_tap if tap is None else check_choice(tap, "tap", self.taps)
@@ -294,7 +299,7 @@ class ClipFeatureExtractor(nn.Module):
             self.train(was_training)
         return torch.cat(out)
 
-    def logits(self, clips, *, batch_size: int | None = None) -> torch.Tensor:
+    def logits(self, clips: ArrayLike, *, batch_size: int | None = None) -> torch.Tensor:
         if "logits" not in self.taps:
             raise NotImplementedError(f"{self.name!r} has no classifier head")
         return self.features(clips, batch_size=batch_size, tap="logits")

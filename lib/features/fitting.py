@@ -16,12 +16,20 @@ import torch
 import torch.nn.functional as F
 
 from lib.datasets import ImageSet
+from lib.features.base import FeatureExtractor
 from lib.features.classifiers import CourseCNN
 
 __all__ = ["accuracy", "fit_classifier", "random_affine"]
 
 
-def random_affine(x: torch.Tensor, gen: torch.Generator, *, shift=0.1, degrees=12.0, scale=0.1):
+def random_affine(
+    x: torch.Tensor,
+    gen: torch.Generator,
+    *,
+    shift: float = 0.1,
+    degrees: float = 12.0,
+    scale: float = 0.1,
+) -> torch.Tensor:
     """Small random rotations, scalings and shifts, one per image, applied in one grid_sample."""
     n = x.shape[0]
     angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(degrees)
@@ -36,10 +44,16 @@ def random_affine(x: torch.Tensor, gen: torch.Generator, *, shift=0.1, degrees=1
 
 
 @torch.no_grad()
-def accuracy(net: CourseCNN, images: torch.Tensor, labels: torch.Tensor) -> float:
+def accuracy(net: FeatureExtractor, images: torch.Tensor, labels: torch.Tensor) -> float:
     """Share of images whose arg-max logit is the label."""
     predicted = net.logits(images).argmax(1)
     return float((predicted == labels.to(predicted.device)).float().mean())
+
+
+def _labels_of(data: ImageSet, name: str) -> torch.Tensor:
+    if data.labels is None:
+        raise ValueError(f"{name}: a classifier needs labelled images (ImageSet.labels is None)")
+    return data.labels
 
 
 def fit_classifier(
@@ -64,8 +78,7 @@ def fit_classifier(
     reproducible for a given torch build and thread count.
     """
     first = data(0) if callable(data) else data
-    if first.labels is None:
-        raise ValueError("data: a classifier needs labelled images (ImageSet.labels is None)")
+    _labels_of(first, "data")
     n = len(first)
     steps_per_epoch = math.ceil(n / batch_size)
     gen = torch.Generator().manual_seed(int(seed))
@@ -84,12 +97,13 @@ def fit_classifier(
                 raise ValueError(
                     f"data: epoch {epoch} has {len(train_set)} images, epoch 0 had {n}"
                 )
+            labels = _labels_of(train_set, f"data (epoch {epoch})")
             net.train()
             order = torch.randperm(n, generator=gen)
             total, correct = 0.0, 0
             for step in range(steps_per_epoch):
                 idx = order[step * batch_size : (step + 1) * batch_size]
-                x, y = train_set.images[idx], train_set.labels[idx]
+                x, y = train_set.images[idx], labels[idx]
                 if augment:
                     x = random_affine(x, gen)
                 x, y = x.to(device), y.to(device)
@@ -104,7 +118,8 @@ def fit_classifier(
             net.eval()
             if log is not None:
                 held_out = (
-                    f", held-out acc {accuracy(net, eval_set.images, eval_set.labels):.4f}"
+                    f", held-out acc "
+                    f"{accuracy(net, eval_set.images, _labels_of(eval_set, 'eval_set')):.4f}"
                     if eval_set is not None
                     else ""
                 )

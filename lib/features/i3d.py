@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -134,6 +135,12 @@ class InceptionI3D(ClipFeatureExtractor):
     normalisation = "2x − 1 (to [−1, 1])"
     default_batch_size = 4
 
+    # Declared for the type checker: the loop over _MIXED adds them with add_module.
+    Mixed_3b: _Mixed
+    Mixed_3c: _Mixed
+    Mixed_5b: _Mixed
+    Mixed_5c: _Mixed
+
     def __init__(
         self,
         path: str | os.PathLike | None = None,
@@ -199,6 +206,7 @@ class InceptionI3D(ClipFeatureExtractor):
         pool = h.mean((2, 3, 4))
         out = {"pool": pool}
         if "logits" in taps:
-            head = self._modules["logits"]
+            # Stored in _modules (typed Module | None) because the name clashes with a method.
+            head = cast(_Unit3D, self._modules["logits"])
             out["logits"] = head(pool[:, :, None, None, None]).flatten(1)
         return out

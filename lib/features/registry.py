@@ -19,6 +19,7 @@ puts it in eval mode, so builders need not care about either.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Literal, overload
 
 import torch
 from torch import nn
@@ -69,8 +70,24 @@ def available(kind: str = "image") -> tuple[str, ...]:
     return tuple(sorted(_BUILDERS[kind]))
 
 
+@overload
 def get(
-    name: str, device: str | torch.device | None = "auto", *, kind: str = "image", **kwargs
+    name: str,
+    device: str | torch.device | None = ...,
+    *,
+    kind: Literal["image"] = ...,
+    **kwargs: Any,
+) -> FeatureExtractor: ...
+@overload
+def get(
+    name: str, device: str | torch.device | None = ..., *, kind: Literal["clip"], **kwargs: Any
+) -> ClipFeatureExtractor: ...
+@overload
+def get(
+    name: str, device: str | torch.device | None = ..., *, kind: str, **kwargs: Any
+) -> FeatureExtractor | ClipFeatureExtractor: ...
+def get(
+    name: str, device: str | torch.device | None = "auto", *, kind: str = "image", **kwargs: Any
 ) -> FeatureExtractor | ClipFeatureExtractor:
     """Build the network registered as ``name`` (of ``kind``) on ``device``, in eval mode.
 

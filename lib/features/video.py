@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -167,7 +168,7 @@ register("i3d", InceptionI3D, kind="clip")
 
 
 def get_clip_network(
-    name: str = STREET_C3D, *, device: str | torch.device = "cpu", **kwargs
+    name: str = STREET_C3D, *, device: str | torch.device = "cpu", **kwargs: Any
 ) -> ClipFeatureExtractor:
     """A clip network by name: ``"street-c3d"`` (trained, committed), ``"random-c3d"`` or
     ``"i3d"`` (Kinetics weights from a local file only; see :mod:`lib.features.i3d`); the

@@ -19,7 +19,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from lib._checks import check_images, check_positive_int
+from lib._checks import ArrayLike, check_images, check_positive_int
 from lib.datasets.base import ImageSet
 from lib.datasets.cartoon import canny, edge_band
 
@@ -28,7 +28,7 @@ from lib.datasets.cartoon import canny, edge_band
 _LUMA = (0.299, 0.587, 0.114)
 
 
-def _as_images(images, name: str = "images") -> torch.Tensor:
+def _as_images(images: ArrayLike | ImageSet, name: str = "images") -> torch.Tensor:
     if isinstance(images, ImageSet):
         images = images.images
     return check_images(images, name, channels=(1, 3), min_size=3)
@@ -48,7 +48,7 @@ def _sobel(grey: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return gx, sy[..., 2:, :] - sy[..., :-2, :]
 
 
-def gradient_magnitude(images) -> torch.Tensor:
+def gradient_magnitude(images: ArrayLike | ImageSet) -> torch.Tensor:
     """|∇Y| per pixel (N×1×H×W) of the luma Y = 0.299 R + 0.587 G + 0.114 B: the 3×3 Sobel
     derivatives divided by 8, so a ramp rising by g per pixel has magnitude g, with replicated
     borders."""
@@ -65,7 +65,7 @@ def _gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(gx**2 + gy**2) / 8
 
 
-def _mask_for(x: torch.Tensor, mask, name: str) -> torch.Tensor:
+def _mask_for(x: torch.Tensor, mask: object, name: str) -> torch.Tensor:
     if mask is None:
         return edge_band(x)
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
@@ -87,7 +87,7 @@ def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return total / count
 
 
-def texture_energy(images, band: torch.Tensor | None = None) -> torch.Tensor:
+def texture_energy(images: ArrayLike | ImageSet, band: torch.Tensor | None = None) -> torch.Tensor:
     """Per image, the mean gradient magnitude (:func:`gradient_magnitude`) *away from edges*:
     over the pixels outside ``band`` (default: the image's own dilated Canny band,
     :func:`lib.datasets.cartoon.edge_band`). Flat cel-shaded regions give ~0; photos' texture
@@ -96,7 +96,7 @@ def texture_energy(images, band: torch.Tensor | None = None) -> torch.Tensor:
     return _masked_mean(_gradient_magnitude(x), ~_mask_for(x, band, "band"))
 
 
-def edge_sharpness(images, edges: torch.Tensor | None = None) -> torch.Tensor:
+def edge_sharpness(images: ArrayLike | ImageSet, edges: torch.Tensor | None = None) -> torch.Tensor:
     """Per image, the mean over edge pixels of the largest gradient magnitude within one pixel
     (3×3 maximum of :func:`gradient_magnitude`): a clear edge jumps within a pixel, a blurred one
     spreads the same jump over several, so its peak gradient is lower. ``edges`` (N×1×H×W bool)
@@ -108,7 +108,9 @@ def edge_sharpness(images, edges: torch.Tensor | None = None) -> torch.Tensor:
     return _masked_mean(peak, mask)
 
 
-def colour_count(images, *, levels: int = 32, min_share: float = 0.002) -> torch.Tensor:
+def colour_count(
+    images: ArrayLike | ImageSet, *, levels: int = 32, min_share: float = 0.002
+) -> torch.Tensor:
     """Per image, the number of distinct colours after quantising each channel to ``levels``
     levels, counting only colours that cover at least ``min_share`` of the pixels (so the
     anti-aliased pixels along outlines do not count). A flat cartoon has a handful of colours."""

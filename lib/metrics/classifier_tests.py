@@ -34,14 +34,15 @@ class GanTrainTest(NamedTuple):
     real_to_real: float  # trained on real, tested on real held-out images
 
 
-def _check_labelled(s, name: str) -> ImageSet:
+def _check_labelled(s: object, name: str) -> tuple[ImageSet, torch.Tensor]:
+    """The set and its labels, which GAN-train and GAN-test both need."""
     if not isinstance(s, ImageSet):
         raise TypeError(f"{name}: expected a lib.datasets.ImageSet, got {type(s).__name__}")
     if s.labels is None:
         raise ValueError(f"{name}: GAN-train/GAN-test need labelled images (labels is None)")
     if len(s) < 2:
         raise ValueError(f"{name}: need at least 2 images, got {len(s)}")
-    return s
+    return s, s.labels
 
 
 @renamed_arguments(generated="fake")
@@ -73,15 +74,18 @@ def gan_train_test(
         real_test: labelled real held-out images (never trained on).
         fake: labelled generated images (labels = the classes they were generated for).
     """
-    real_train = _check_labelled(real_train, "real_train")
-    real_test = _check_labelled(real_test, "real_test")
-    fake = _check_labelled(fake, "fake")
+    real_train, _ = _check_labelled(real_train, "real_train")
+    real_test, real_test_labels = _check_labelled(real_test, "real_test")
+    fake, fake_labels = _check_labelled(fake, "fake")
     num_classes = real_train.num_classes
-    for s, name in ((real_test, "real_test"), (fake, "fake")):
-        if int(s.labels.max()) >= num_classes or int(s.labels.min()) < 0:
+    for s, labels, name in (
+        (real_test, real_test_labels, "real_test"),
+        (fake, fake_labels, "fake"),
+    ):
+        if int(labels.max()) >= num_classes or int(labels.min()) < 0:
             raise ValueError(
                 f"{name}: labels must lie in 0..{num_classes - 1} (the classes of real_train), "
-                f"got {int(s.labels.min())}..{int(s.labels.max())}"
+                f"got {int(labels.min())}..{int(labels.max())}"
             )
         if s.images.shape[1:] != real_train.images.shape[1:]:
             raise ValueError(
@@ -90,17 +94,27 @@ def gan_train_test(
             )
     device = resolve_device(device)
     channels = real_train.images.shape[1]
-    settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, augment=augment, seed=seed)
 
     def fresh(name: str) -> CourseCNN:
         torch.manual_seed(seed)  # the same initialisation for both classifiers
         return CourseCNN(channels, num_classes, name=name, widths=widths).to(device)
 
+    def fit(name: str, data: ImageSet) -> CourseCNN:
+        return fit_classifier(
+            fresh(name),
+            data,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            augment=augment,
+            seed=seed,
+        )
+
     if real_classifier is None:
-        real_classifier = fit_classifier(fresh("real-classifier"), real_train, **settings)
-    generated_classifier = fit_classifier(fresh("generated-classifier"), fake, **settings)
+        real_classifier = fit("real-classifier", real_train)
+    generated_classifier = fit("generated-classifier", fake)
     return GanTrainTest(
-        gan_train=accuracy(generated_classifier, real_test.images, real_test.labels),
-        gan_test=accuracy(real_classifier, fake.images, fake.labels),
-        real_to_real=accuracy(real_classifier, real_test.images, real_test.labels),
+        gan_train=accuracy(generated_classifier, real_test.images, real_test_labels),
+        gan_test=accuracy(real_classifier, fake.images, fake_labels),
+        real_to_real=accuracy(real_classifier, real_test.images, real_test_labels),
     )

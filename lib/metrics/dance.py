@@ -13,16 +13,18 @@ needs a network: the keypoint regressor behind the pose distance lives in
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 
-from lib._checks import as_tensor
+from lib._checks import ArrayLike, as_tensor
 from lib.metrics.ssim import ssim
 from lib.metrics.video import pose_distance
 
 __all__ = ["body_boxes", "crop_ssim", "frame_jitter", "pose_distance"]
 
 
-def _check_frames(x, name: str) -> torch.Tensor:
+def _check_frames(x: ArrayLike, name: str) -> torch.Tensor:
     """T×3×H×W float frames, finite. Not range-checked: generated frames may overshoot [0, 1]
     slightly, and the measures below clamp or difference them."""
     if not isinstance(x, torch.Tensor):
@@ -38,7 +40,7 @@ def _check_frames(x, name: str) -> torch.Tensor:
     return x
 
 
-def frame_jitter(frames, reference=None) -> torch.Tensor:
+def frame_jitter(frames: ArrayLike, reference: ArrayLike | None = None) -> torch.Tensor:
     """Frame-to-frame jitter of a clip (T×3×H×W, T ≥ 2), mean absolute value per pixel.
 
     Without a reference: ``J = mean_t mean_p |x̂_{t+1}(p) − x̂_t(p)|``, how much the frames change.
@@ -61,7 +63,7 @@ def frame_jitter(frames, reference=None) -> torch.Tensor:
     return dx.abs().mean()
 
 
-def body_boxes(parts, margin: int = 2) -> torch.Tensor:
+def body_boxes(parts: ArrayLike, margin: int = 2) -> torch.Tensor:
     """T×4 (x0, y0, x1, y1) boxes (inclusive pixel bounds) around each frame's body, from the
     renderer's part labels (``parts > 0``), grown by ``margin`` pixels and clipped to the frame.
 
@@ -87,7 +89,9 @@ def body_boxes(parts, margin: int = 2) -> torch.Tensor:
     return box.cpu()
 
 
-def crop_ssim(generated, real, boxes, *, win_size: int = 7) -> torch.Tensor:
+def crop_ssim(
+    generated: ArrayLike, real: ArrayLike, boxes: ArrayLike, *, win_size: int = 7
+) -> torch.Tensor:
     """SSIM of each frame inside a box (Chan et al. 2019, §5.1; SSIM of Wang et al. 2004).
 
     The SSIM map (Gaussian window ``win_size``, σ 1.5) of the whole frame,
@@ -107,7 +111,8 @@ def crop_ssim(generated, real, boxes, *, win_size: int = 7) -> torch.Tensor:
         raise ValueError(f"boxes: expected {x.shape[0]}×4 (x0, y0, x1, y1), got {tuple(b.shape)}")
     out = ssim(x.clamp(0, 1), y.to(x.device).clamp(0, 1), win_size=win_size, return_map=True)
     # The per-box means slice a small map with Python bounds: cheaper on the CPU than T launches.
-    smap = out.ssim_map.mean(dim=1).cpu()  # T×h×w, centre of map cell (i, j) at (i + r, j + r)
+    ssim_map = cast(torch.Tensor, out.ssim_map)  # always set with return_map=True
+    smap = ssim_map.mean(dim=1).cpu()  # T×h×w, centre of map cell (i, j) at (i + r, j + r)
     r = win_size // 2
     h, w = smap.shape[-2:]
     values = []

@@ -20,11 +20,11 @@ This module is not re-exported by :mod:`lib.metrics`; import it as ``lib.metrics
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
-from lib._checks import as_tensor, check_images, check_positive_int, check_seed
+from lib._checks import ArrayLike, as_tensor, check_images, check_positive_int, check_seed
 from lib.metrics.ssim import MS_SSIM_WEIGHTS, ms_ssim
 
 __all__ = [
@@ -68,7 +68,7 @@ def scale_weights(levels: int) -> tuple[float, ...]:
     return tuple(v / total for v in w)
 
 
-def _check_labels(labels, n: int) -> torch.Tensor:
+def _check_labels(labels: ArrayLike, n: int) -> torch.Tensor:
     labels = as_tensor(labels, "labels").detach().cpu()
     if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.is_complex():
         raise TypeError(f"labels: expected integer class labels, got dtype {labels.dtype}")
@@ -95,7 +95,7 @@ def image_pairs(
     n: int,
     n_pairs: int | None = 100,
     *,
-    labels=None,
+    labels: ArrayLike | None = None,
     seed: int = 0,
 ) -> torch.Tensor:
     """Index pairs of two different images, a P×2 long tensor.
@@ -131,7 +131,7 @@ def pairwise_ms_ssim(
     pairs: torch.Tensor,
     *,
     batch_size: int = 512,
-    **ms_ssim_kwargs,
+    **ms_ssim_kwargs: Any,
 ) -> torch.Tensor:
     """MS-SSIM(images[i], images[j]) for every row (i, j) of ``pairs``: a tensor of length P.
 
@@ -162,12 +162,12 @@ def pairwise_ms_ssim(
 
 def ms_ssim_diversity(
     images: torch.Tensor,
-    labels=None,
+    labels: ArrayLike | None = None,
     *,
     n_pairs: int | None = 100,
     seed: int = 0,
     batch_size: int = 512,
-    **ms_ssim_kwargs,
+    **ms_ssim_kwargs: Any,
 ) -> MSSSIMDiversity:
     """Mean MS-SSIM of random pairs of different images (Odena et al. 2017).
 

@@ -13,6 +13,11 @@ eigenvalues as the symmetric PSD matrix M = Bᵀ Σ2 B, so Tr (Σ1 Σ2)^½ = Σ 
 positive definite (several times cheaper than an eigendecomposition) and B = V diag(√w) from
 ``eigh`` (Σ1 = V diag(w) Vᵀ; B Vᵀ = Σ1^½) when Σ1 is singular, e.g. N ≤ d. Either way M has
 the eigenvalues of Σ1^½ Σ2 Σ1^½. Everything runs in float64 on the device of the inputs.
+
+The Gaussian's three forms (features, streaming :class:`FeatureStats`, a fixed
+:class:`FrechetReference`) and the distances between them stay one module: they share the
+float64 validators of a mean and a covariance and the one closed form above, and each form
+converts into the next, so a split would only move those private checks across files.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import warnings
 import zipfile
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -36,6 +41,9 @@ from lib._checks import (
     renamed_arguments,
 )
 from lib._io import atomic_write
+
+if TYPE_CHECKING:
+    from torch.distributed import ProcessGroup
 
 __all__ = [
     "FeatureStats",
@@ -230,7 +238,7 @@ class FeatureStats:
     def __add__(self, other: FeatureStats) -> FeatureStats:
         return self.merge(other)
 
-    def all_reduce(self, group=None) -> FeatureStats:
+    def all_reduce(self, group: ProcessGroup | None = None) -> FeatureStats:
         """Sum the statistics of all processes in place (``torch.distributed``, ``SUM``).
 
         A no-op when torch.distributed is not available or not initialised. Exact: the

@@ -132,7 +132,11 @@ def _mmd2_from_kernels(
 
 @renamed_arguments(x="real", y="fake")
 def mmd2(
-    real: ArrayLike, fake: ArrayLike, kernel: str = "poly", unbiased: bool = True, **kernel_kwargs
+    real: ArrayLike,
+    fake: ArrayLike,
+    kernel: str = "poly",
+    unbiased: bool = True,
+    **kernel_kwargs: float | None,
 ) -> float:
     """Squared maximum mean discrepancy between samples ``real`` (m×d) and ``fake`` (n×d).
 
@@ -191,7 +195,7 @@ def kid(
     sampling: str = "torch-fidelity",
     *,
     kernel: str = "poly",
-    **kernel_kwargs,
+    **kernel_kwargs: float | None,
 ) -> tuple[float, float]:
     """Kernel Inception Distance (Bińkowski et al. 2018, "Demystifying MMD GANs", §4).
 

@@ -332,13 +332,15 @@ def swd(
     gauss_a, gauss_b = a, b
     for level in range(n_levels):
         last = level == n_levels - 1
-        da, gauss_a = _level_descriptors(gauss_a, last, centres_a[level], patch_size, batch_size)
-        db, gauss_b = _level_descriptors(gauss_b, last, centres_b[level], patch_size, batch_size)
+        da, next_a = _level_descriptors(gauss_a, last, centres_a[level], patch_size, batch_size)
+        db, next_b = _level_descriptors(gauss_b, last, centres_b[level], patch_size, batch_size)
+        if next_a is not None and next_b is not None:  # both None after the last level
+            gauss_a, gauss_b = next_a, next_b
         da, db = _same_device_dtype(da, db, "real", "fake")
         theta = _directions(da.shape[1], n_repeats * n_projections, gen)
         theta = theta.to(dtype=da.dtype, device=da.device)
         per_level.append(float(_sliced_pow(da, db, theta, 1.0)) * 1e3)
-    resolutions = tuple(min(hw) for hw in _level_sizes(tuple(a.shape[-2:]), n_levels))
+    resolutions = tuple(min(hw) for hw in _level_sizes((a.shape[-2], a.shape[-1]), n_levels))
     return SWDResult(tuple(per_level), resolutions, sum(per_level) / len(per_level))
 
 

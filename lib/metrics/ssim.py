@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
 
 import torch
 import torch.nn.functional as F
@@ -67,6 +67,62 @@ def gaussian_window(
     return (g / g.sum()).to(dtype=dtype, device=device)
 
 
+@overload
+def ssim(
+    x: ArrayLike,
+    y: ArrayLike,
+    data_range: float = ...,
+    *,
+    win_size: int = ...,
+    sigma: float = ...,
+    k1: float = ...,
+    k2: float = ...,
+    reduction: str = ...,
+    return_map: Literal[False] = ...,
+    return_components: Literal[False] = ...,
+) -> torch.Tensor: ...
+@overload
+def ssim(
+    x: ArrayLike,
+    y: ArrayLike,
+    data_range: float = ...,
+    *,
+    win_size: int = ...,
+    sigma: float = ...,
+    k1: float = ...,
+    k2: float = ...,
+    reduction: str = ...,
+    return_map: Literal[True],
+    return_components: bool = ...,
+) -> SSIMOutput: ...
+@overload
+def ssim(
+    x: ArrayLike,
+    y: ArrayLike,
+    data_range: float = ...,
+    *,
+    win_size: int = ...,
+    sigma: float = ...,
+    k1: float = ...,
+    k2: float = ...,
+    reduction: str = ...,
+    return_map: bool = ...,
+    return_components: Literal[True],
+) -> SSIMOutput: ...
+@overload
+def ssim(
+    x: ArrayLike,
+    y: ArrayLike,
+    data_range: float = ...,
+    *,
+    win_size: int = ...,
+    sigma: float = ...,
+    k1: float = ...,
+    k2: float = ...,
+    reduction: str = ...,
+    return_map: bool = ...,
+    return_components: bool = ...,
+) -> torch.Tensor | SSIMOutput: ...
 def ssim(
     x: ArrayLike,
     y: ArrayLike,

@@ -25,16 +25,18 @@ distance and the warping error look across frames and catch it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import torch
 
-from lib._checks import as_tensor, check_choice, check_clips, check_finite
-from lib.features import get
+from lib._checks import ArrayLike, as_tensor, check_choice, check_clips, check_finite
+from lib.features import FeatureExtractor, get
 from lib.features.video import ClipFeatureExtractor, get_clip_network
 from lib.metrics.frechet import fid
 from lib.metrics.kernel import kid
 from lib.video import DIS_PRESETS, estimate_flow, warp
+
+_Device = str | torch.device
 
 __all__ = [
     "DIS_PRESETS",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 
-def _device_of(*values) -> torch.device:
+def _device_of(*values: object) -> torch.device:
     """Where the first tensor among ``values`` lives (the CPU for arrays): networks named by
     string are built there, so the computation runs on the inputs' device."""
     for value in values:
@@ -63,19 +65,25 @@ def _device_of(*values) -> torch.device:
 
 
 # ------------------------------------------------------------------------------------- per frame
-def frames_of(clips) -> torch.Tensor:
+def frames_of(clips: ArrayLike) -> torch.Tensor:
     """All frames of all clips as one image batch: N×T×C×H×W → (N·T)×C×H×W (a view)."""
     x = check_clips(clips)
     return x.reshape(-1, *x.shape[2:])
 
 
-def _image_net(net, device):
+def _image_net(net: str | FeatureExtractor, device: _Device) -> FeatureExtractor:
     if isinstance(net, str):
         return get(net, device=device)
     return net
 
 
-def per_frame_fid(real, fake, net="shapes-cnn", *, device=None) -> float:
+def per_frame_fid(
+    real: ArrayLike,
+    fake: ArrayLike,
+    net: str | FeatureExtractor = "shapes-cnn",
+    *,
+    device: _Device | None = None,
+) -> float:
     """FID between the frames of two clip sets, every frame an image (vid2vid's "FID").
 
         FID = ‖μ_r − μ_f‖² + Tr Σ_r + Tr Σ_f − 2 Tr (Σ_r^½ Σ_f Σ_r^½)^½
@@ -89,7 +97,14 @@ def per_frame_fid(real, fake, net="shapes-cnn", *, device=None) -> float:
     return fid(net.features(frames_of(real)), net.features(frames_of(fake)))
 
 
-def per_frame_kid(real, fake, net="shapes-cnn", *, device=None, **kid_kwargs):
+def per_frame_kid(
+    real: ArrayLike,
+    fake: ArrayLike,
+    net: str | FeatureExtractor = "shapes-cnn",
+    *,
+    device: _Device | None = None,
+    **kid_kwargs: Any,
+) -> tuple[float, float]:
     """KID (mean, std over subsets) between the frames of two clip sets (see :func:`per_frame_fid`;
     ``kid_kwargs`` go to :func:`lib.metrics.kid`, e.g. ``subset_size``)."""
     net = _image_net(net, _device_of(fake) if device is None else device)
@@ -99,7 +114,7 @@ def per_frame_kid(real, fake, net="shapes-cnn", *, device=None, **kid_kwargs):
 
 
 # -------------------------------------------------------------------------------------- per clip
-def _clip_net(net, device) -> ClipFeatureExtractor:
+def _clip_net(net: str | ClipFeatureExtractor, device: _Device) -> ClipFeatureExtractor:
     if isinstance(net, str):
         return get_clip_network(net, device=device)
     if not isinstance(net, ClipFeatureExtractor):
@@ -110,13 +125,24 @@ def _clip_net(net, device) -> ClipFeatureExtractor:
     return net
 
 
-def clip_features(clips, net="street-c3d", *, device=None) -> torch.Tensor:
+def clip_features(
+    clips: ArrayLike,
+    net: str | ClipFeatureExtractor = "street-c3d",
+    *,
+    device: _Device | None = None,
+) -> torch.Tensor:
     """One feature vector per clip, N×D, from a clip network (``"street-c3d"``, ``"i3d"``...);
     a network named by string is built on ``device``, by default the clips' device."""
     return _clip_net(net, _device_of(clips) if device is None else device).features(clips)
 
 
-def video_frechet_distance(real, fake, net="street-c3d", *, device=None) -> float:
+def video_frechet_distance(
+    real: ArrayLike,
+    fake: ArrayLike,
+    net: str | ClipFeatureExtractor = "street-c3d",
+    *,
+    device: _Device | None = None,
+) -> float:
     """Fréchet distance between the clip-level features of two clip sets (FVD's recipe).
 
         FVD = ‖μ_r − μ_f‖² + Tr Σ_r + Tr Σ_f − 2 Tr (Σ_r^½ Σ_f Σ_r^½)^½
@@ -129,7 +155,7 @@ def video_frechet_distance(real, fake, net="street-c3d", *, device=None) -> floa
     """
     net = _clip_net(net, _device_of(fake, real) if device is None else device)
 
-    def feats(x):
+    def feats(x: ArrayLike) -> torch.Tensor:
         x = as_tensor(x, "clips")
         return x if x.ndim == 2 else net.features(x)
 
@@ -137,7 +163,7 @@ def video_frechet_distance(real, fake, net="street-c3d", *, device=None) -> floa
 
 
 # -------------------------------------------------------------------------- between two frames
-def _check_flow(flow, clips: torch.Tensor, name: str = "flow") -> torch.Tensor:
+def _check_flow(flow: ArrayLike, clips: torch.Tensor, name: str = "flow") -> torch.Tensor:
     flow = as_tensor(flow, name)
     n, t, _, h, w = clips.shape
     if tuple(flow.shape) != (n, t, 2, h, w):
@@ -151,7 +177,7 @@ def _check_flow(flow, clips: torch.Tensor, name: str = "flow") -> torch.Tensor:
     return flow.to(clips.device, clips.dtype)
 
 
-def _check_mask(mask, clips: torch.Tensor, name: str) -> torch.Tensor:
+def _check_mask(mask: ArrayLike, clips: torch.Tensor, name: str) -> torch.Tensor:
     mask = as_tensor(mask, name)
     n, t, _, h, w = clips.shape
     if tuple(mask.shape) != (n, t, h, w):
@@ -159,9 +185,41 @@ def _check_mask(mask, clips: torch.Tensor, name: str) -> torch.Tensor:
     return mask.to(clips.device).bool()
 
 
+@overload
 def warping_error(
-    clips, flow, occlusion=None, *, distance: str = "squared", reduction: str = "mean"
-):
+    clips: ArrayLike,
+    flow: ArrayLike,
+    occlusion: ArrayLike | None = ...,
+    *,
+    distance: str = ...,
+    reduction: Literal["mean"] = ...,
+) -> float: ...
+@overload
+def warping_error(
+    clips: ArrayLike,
+    flow: ArrayLike,
+    occlusion: ArrayLike | None = ...,
+    *,
+    distance: str = ...,
+    reduction: Literal["none", "frames"],
+) -> torch.Tensor: ...
+@overload
+def warping_error(
+    clips: ArrayLike,
+    flow: ArrayLike,
+    occlusion: ArrayLike | None = ...,
+    *,
+    distance: str = ...,
+    reduction: str,
+) -> float | torch.Tensor: ...
+def warping_error(
+    clips: ArrayLike,
+    flow: ArrayLike,
+    occlusion: ArrayLike | None = None,
+    *,
+    distance: str = "squared",
+    reduction: str = "mean",
+) -> float | torch.Tensor:
     """Temporal warping error (Lai et al. 2018, "Learning blind video temporal consistency").
 
         E_warp = Σ_{t≥1} Σ_p V_t(p) · ‖x_t(p) − x̂_t(p)‖² / (C · Σ_{t≥1} Σ_p V_t(p)),
@@ -205,7 +263,21 @@ def warping_error(
     return float((squared * weight).sum()) / total
 
 
-def estimated_warping_error(clips, *, preset: str = "medium", reduction: str = "mean"):
+@overload
+def estimated_warping_error(
+    clips: ArrayLike, *, preset: str = ..., reduction: Literal["mean"] = ...
+) -> float: ...
+@overload
+def estimated_warping_error(
+    clips: ArrayLike, *, preset: str = ..., reduction: Literal["none", "frames"]
+) -> torch.Tensor: ...
+@overload
+def estimated_warping_error(
+    clips: ArrayLike, *, preset: str = ..., reduction: str
+) -> float | torch.Tensor: ...
+def estimated_warping_error(
+    clips: ArrayLike, *, preset: str = "medium", reduction: str = "mean"
+) -> float | torch.Tensor:
     """:func:`warping_error` with the flow and occlusion mask estimated from the clips themselves
     (:func:`estimate_flow`): needs no ground truth, but a smooth flow field between wrong frames
     can still partly explain them, so it sees less than the error against the source's flow."""
@@ -222,7 +294,7 @@ class FlickerStats(NamedTuple):
     pixel_jitter: float
 
 
-def flicker_statistics(clips) -> FlickerStats:
+def flicker_statistics(clips: ArrayLike) -> FlickerStats:
     """Three measures of frame-to-frame change, none of which needs a flow.
 
     * ``frame_difference`` = mean |x_t − x_{t−1}| over pixels, channels and t ≥ 1: all change,
@@ -249,7 +321,37 @@ def flicker_statistics(clips) -> FlickerStats:
 
 
 # ----------------------------------------------------------------------------------------- poses
-def pose_distance(detected, reference, confidence=None, *, reduction: str = "mean"):
+@overload
+def pose_distance(
+    detected: ArrayLike,
+    reference: ArrayLike,
+    confidence: ArrayLike | None = ...,
+    *,
+    reduction: Literal["mean"] = ...,
+) -> float: ...
+@overload
+def pose_distance(
+    detected: ArrayLike,
+    reference: ArrayLike,
+    confidence: ArrayLike | None = ...,
+    *,
+    reduction: Literal["none"],
+) -> torch.Tensor: ...
+@overload
+def pose_distance(
+    detected: ArrayLike,
+    reference: ArrayLike,
+    confidence: ArrayLike | None = ...,
+    *,
+    reduction: str,
+) -> float | torch.Tensor: ...
+def pose_distance(
+    detected: ArrayLike,
+    reference: ArrayLike,
+    confidence: ArrayLike | None = None,
+    *,
+    reduction: str = "mean",
+) -> float | torch.Tensor:
     """Everybody Dance Now's pose distance: the mean Euclidean distance (pixels) between the
     keypoints a pose detector finds on the generated frames and the pose they were made from.
 
@@ -288,16 +390,16 @@ def pose_distance(detected, reference, confidence=None, *, reduction: str = "mea
 
 # ------------------------------------------------------------------------------------ all at once
 def video_metrics(
-    real,
-    fake,
+    real: ArrayLike | Mapping[str, torch.Tensor],
+    fake: ArrayLike,
     *,
-    flow=None,
-    occlusion=None,
-    frame_net="shapes-cnn",
-    clip_net="street-c3d",
+    flow: ArrayLike | None = None,
+    occlusion: ArrayLike | None = None,
+    frame_net: str | FeatureExtractor = "shapes-cnn",
+    clip_net: str | ClipFeatureExtractor = "street-c3d",
     estimated: bool = True,
     preset: str = "medium",
-    device=None,
+    device: _Device | None = None,
 ) -> dict[str, float]:
     """Every metric of this module for one generated set against one real set, as a dict.
 

@@ -46,11 +46,12 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
-from lib._checks import as_tensor, check_choice, check_images, check_positive_int
+from lib._checks import ArrayLike, as_tensor, check_choice, check_images, check_positive_int
 from lib.features.classifiers import INPUT_SIZE
 from lib.features.perceptual import PerceptualNet, perceptual_loss, perceptual_net
 from lib.metrics.cartoon import colour_count, edge_sharpness, texture_energy
@@ -150,6 +151,10 @@ class CartoonGenerator(nn.Module):
 
     H and W must be multiples of 4. :meth:`config` gives the arguments that rebuild it.
     """
+
+    # Set by the loader on a committed network; declared so that they are plain attributes.
+    variant: str
+    info: dict[str, Any]
 
     def __init__(self, width: int = 64, blocks: int = 8, norm: str = "instance") -> None:
         super().__init__()
@@ -395,7 +400,9 @@ def temporal_loss(
 @torch.no_grad()
 # ----------------------------------------------------------------------------- diagnostics
 @torch.no_grad()
-def cartoonize(generator: CartoonGenerator, photos, *, batch_size: int = 64) -> torch.Tensor:
+def cartoonize(
+    generator: CartoonGenerator, photos: ArrayLike, *, batch_size: int = 64
+) -> torch.Tensor:
     """``generator`` applied to N×3×H×W photos in [0, 1] (or N×T×3×H×W clips, frame by frame) in
     eval mode without gradients, in batches; returns images in [0, 1] on the photos' device."""
     if not isinstance(generator, CartoonGenerator):
@@ -421,7 +428,7 @@ def cartoonize(generator: CartoonGenerator, photos, *, batch_size: int = 64) -> 
     return out.reshape(*lead, *out.shape[-3:])
 
 
-def checkerboard_score(images) -> torch.Tensor:
+def checkerboard_score(images: ArrayLike) -> torch.Tensor:
     """Per image, the share of the (mean-removed) spectral power at the frequencies where a
     stride-2 transposed convolution leaves its checkerboard: the lattice of multiples of 1/4
     cycle per pixel (periods 2 and 4 px) in x and y, except zero,
@@ -449,7 +456,7 @@ def checkerboard_score(images) -> torch.Tensor:
     return (power[:, mask].sum(1) / total.clamp(min=1e-12)).float()
 
 
-def output_diversity(outputs, inputs) -> torch.Tensor:
+def output_diversity(outputs: ArrayLike, inputs: ArrayLike) -> torch.Tensor:
     """How much of the inputs' variety survives: the mean pairwise L1 distance between the
     outputs divided by the same for the inputs (a 0-d tensor). ≈1: outputs differ as much as
     their photos; ≪1: mode collapse (every photo gives nearly the same picture)."""
@@ -470,7 +477,7 @@ def output_diversity(outputs, inputs) -> torch.Tensor:
 
 @torch.no_grad()
 def training_diagnostics(
-    generator: CartoonGenerator, photos, net: PerceptualNet | None = None
+    generator: CartoonGenerator, photos: ArrayLike, net: PerceptualNet | None = None
 ) -> dict[str, float]:
     """Numbers that tell whether CartoonGAN training works (public reproductions often
     give output ≈ input, checkerboards or collapse):

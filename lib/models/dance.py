@@ -42,12 +42,13 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib._checks import as_tensor, check_choice, check_positive_int
+from lib._checks import ArrayLike, as_tensor, check_choice, check_positive_int
 from lib.datasets.puppet import JOINTS, render_pose
 from lib.metrics.dance import body_boxes, crop_ssim, frame_jitter, pose_distance
 from lib.models.dance_pose import fit_pose_normalisation, smooth_keypoints
@@ -202,7 +203,7 @@ class FaceResidual(nn.Module):
         self.net = GlobalGenerator(6, 3, config.face_width, 2, config.face_blocks, "instance")
         last = _last_conv(self.net)
         nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
+        nn.init.zeros_(cast(torch.Tensor, last.bias))  # Conv2d has a bias by default
 
     def forward(self, pose_crop: torch.Tensor, face_crop: torch.Tensor) -> torch.Tensor:
         c = self.config.face_crop
@@ -226,7 +227,7 @@ def face_discriminator(config: DanceConfig) -> PatchDiscriminator:
 
 
 # ---------------------------------------------------------------------------------- face crops
-def face_corners(keypoints, size: int, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
+def face_corners(keypoints: ArrayLike, size: int, crop: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-left corners of the ``crop``² face windows, from the poses.
 
     The window is centred on the nose keypoint, ``crop / 8`` above it (the puppet's head sits
@@ -302,13 +303,19 @@ class DanceModel(nn.Module):
     were drawn from (T×J×2, for the face windows) into frames, with or without the face GAN.
     """
 
+    # Set by the loader on a committed network; declared so that they are plain attributes.
+    info: dict[str, Any]
+    source: str
+
     def __init__(self, config: DanceConfig) -> None:
         super().__init__()
         self.config = config
         self.generator = DanceGenerator(config)
         self.face = FaceResidual(config)
 
-    def apply_face(self, frames, sticks, keypoints) -> torch.Tensor:
+    def apply_face(
+        self, frames: torch.Tensor, sticks: torch.Tensor, keypoints: ArrayLike
+    ) -> torch.Tensor:
         """Add the face GAN's residual to each frame's face window."""
         c = self.config.face_crop
         corners, valid = face_corners(keypoints, self.config.size, c)
@@ -320,8 +327,8 @@ class DanceModel(nn.Module):
     @torch.no_grad()
     def generate(
         self,
-        sticks,
-        keypoints=None,
+        sticks: torch.Tensor,
+        keypoints: ArrayLike | None = None,
         *,
         face: bool = True,
         chunk: int = 64,
@@ -358,7 +365,7 @@ class DanceModel(nn.Module):
                 out = torch.cat(
                     [self.generator(sticks[i : i + chunk]) for i in range(0, len(sticks), chunk)]
                 )
-            if face:
+            if face and keypoints is not None:  # checked above: face needs keypoints
                 out = self.apply_face(out, sticks, keypoints)
         finally:
             self.train(was_training)
@@ -376,6 +383,10 @@ class KeypointRegressor(nn.Module):
     coordinates (``lib.train.recipes.dance --variant keypoints``). It stands in for OpenPose in the
     paper's pose-distance evaluation.
     """
+
+    # Set by the loader on a committed network; declared so that they are plain attributes.
+    info: dict[str, Any]
+    coords: torch.Tensor  # registered as a buffer
 
     def __init__(self, size: int = 64, width: int = 48, joints: int = 15) -> None:
         super().__init__()
@@ -415,7 +426,7 @@ class KeypointRegressor(nn.Module):
         return torch.stack([x, y], dim=-1)
 
     @torch.no_grad()
-    def predict(self, images, chunk: int = 128) -> torch.Tensor:
+    def predict(self, images: ArrayLike, chunk: int = 128) -> torch.Tensor:
         """Keypoints of many images (eval mode, in chunks), on the CPU."""
         images = _check_frames(images, "images", self.size, single_ok=True)
         was = self.training
@@ -436,7 +447,9 @@ def face_boxes_of(corners: torch.Tensor, crop: int) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------------- the pipeline
-def stick_figures(keypoints, size: int, confidence=None) -> torch.Tensor:
+def stick_figures(
+    keypoints: ArrayLike, size: int, confidence: ArrayLike | None = None
+) -> torch.Tensor:
     """Stick figures of (normalised) poses for the generator; limbs with a missing joint (NaN or
     confidence 0) are not drawn (:func:`~lib.datasets.puppet.render_pose`)."""
     return render_pose(keypoints, size, confidence=confidence)
@@ -456,10 +469,10 @@ class Transfer:
 
 def transfer(
     model: DanceModel,
-    source_keypoints,
-    target_keypoints,
+    source_keypoints: ArrayLike,
+    target_keypoints: ArrayLike,
     *,
-    source_confidence=None,
+    source_confidence: ArrayLike | None = None,
     window: int = 7,
     face: bool = True,
 ) -> Transfer:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from lib._checks import as_tensor, check_positive_int
+from lib._checks import ArrayLike, as_tensor, check_positive_int
 from lib.datasets.puppet import ANKLES
 
 NOSE = 0
@@ -80,8 +81,8 @@ def _check_fraction(value, name: str, *, low_open: bool = False) -> float:
 
 # ------------------------------------------------------------------------------------ smoothing
 def smooth_keypoints(
-    keypoints,
-    confidence=None,
+    keypoints: ArrayLike,
+    confidence: ArrayLike | None = None,
     *,
     window: int = 7,
     min_confidence: float = 0.0,
@@ -161,8 +162,8 @@ def _heights(kp: torch.Tensor, gone: torch.Tensor, rows: torch.Tensor, head: Seq
 
 
 def floor_statistics(
-    keypoints,
-    confidence=None,
+    keypoints: ArrayLike,
+    confidence: ArrayLike | None = None,
     *,
     ankles: Sequence[int] = ANKLES,
     head: Sequence[int] = (NOSE,),
@@ -265,7 +266,9 @@ class PoseNormalisation:
     def scale_far(self) -> float:
         return self.target.height_far / self.source.height_far
 
-    def parameters(self, keypoints, confidence=None) -> dict[str, torch.Tensor]:
+    def parameters(
+        self, keypoints: ArrayLike, confidence: ArrayLike | None = None
+    ) -> dict[str, torch.Tensor]:
         """Per frame: ``position`` p, ``scale`` s, ``ankle_row`` f, ``target_row`` t and
         ``feet_x`` x_f of source keypoints (T each)."""
         kp = _check_keypoints(keypoints, "keypoints", needed=self.ankles)
@@ -308,11 +311,11 @@ class PoseNormalisation:
 
 
 def fit_pose_normalisation(
-    source,
-    target,
+    source: ArrayLike,
+    target: ArrayLike,
     *,
-    source_confidence=None,
-    target_confidence=None,
+    source_confidence: ArrayLike | None = None,
+    target_confidence: ArrayLike | None = None,
     ankles: Sequence[int] = ANKLES,
     head: Sequence[int] = (NOSE,),
     band: float = 0.1,
@@ -323,23 +326,32 @@ def fit_pose_normalisation(
     """Fit :class:`PoseNormalisation` (its docstring has the formula) to a source clip's and a
     target clip's keypoints (T×J×2 each, any lengths); the statistics come from
     :func:`floor_statistics` with ``ankles``, ``head``, ``band`` and ``quantile``."""
-    kwargs = dict(
-        ankles=ankles, head=head, band=band, quantile=quantile, min_confidence=min_confidence
-    )
-    src = floor_statistics(source, source_confidence, **kwargs)
-    tgt = floor_statistics(target, target_confidence, **kwargs)
+
+    def statistics(keypoints: ArrayLike, confidence: ArrayLike | None) -> FloorStatistics:
+        return floor_statistics(
+            keypoints,
+            confidence,
+            ankles=ankles,
+            head=head,
+            band=band,
+            quantile=quantile,
+            min_confidence=min_confidence,
+        )
+
+    src = statistics(source, source_confidence)
+    tgt = statistics(target, target_confidence)
     return PoseNormalisation(
         src, tgt, tuple(int(a) for a in ankles), bool(horizontal), float(min_confidence)
     )
 
 
 def normalise_poses(
-    source,
-    target,
+    source: ArrayLike,
+    target: ArrayLike,
     *,
-    source_confidence=None,
-    target_confidence=None,
-    **options,
+    source_confidence: ArrayLike | None = None,
+    target_confidence: ArrayLike | None = None,
+    **options: Any,
 ) -> torch.Tensor:
     """The source clip's keypoints mapped into the target's picture: fit the normalisation of
     :class:`PoseNormalisation` on both clips and apply it to the source. ``options`` go to

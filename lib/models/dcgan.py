@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -108,6 +109,12 @@ class ConditionalGenerator(nn.Module):
     16 and 32 px) and ``embed_dim`` (the class embedding concatenated to ``z``); :meth:`config`
     returns them as the keyword arguments that rebuild the network.
     """
+
+    # Set by the loader on a committed network; declared so that they are plain attributes.
+    dataset: str
+    step: int
+    info: dict[str, Any]
+    source: str
 
     def __init__(
         self,
@@ -201,7 +208,7 @@ class ConditionalDiscriminator(nn.Module):
         for layer in self.body:
             if isinstance(layer, nn.Conv2d):
                 nn.init.kaiming_normal_(layer.weight, a=0.2, nonlinearity="leaky_relu")
-                nn.init.zeros_(layer.bias)
+                nn.init.zeros_(cast(torch.Tensor, layer.bias))  # Conv2d has a bias by default
         self.score = nn.Linear(previous, 1)
         self.embed = nn.Embedding(num_classes, previous)
         self.classify = nn.Linear(previous, num_classes)

@@ -26,6 +26,7 @@ at the generator's output (tanh); callers map to [0, 1] for metrics.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias, cast
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,10 @@ from torch import nn
 from lib._checks import check_choice, check_positive_int
 
 NORMS = ("instance", "batch", "none")
+#: A discriminator's output: one score map, the maps of one scale, or a list of those per scale.
+DiscriminatorOutputs: TypeAlias = (
+    "torch.Tensor | Sequence[torch.Tensor] | Sequence[Sequence[torch.Tensor]]"
+)
 
 
 def norm_layer(norm: str, channels: int) -> nn.Module:
@@ -169,7 +174,9 @@ class PatchDiscriminator(nn.Module):
         self.in_channels = check_positive_int(in_channels, "in_channels")
         layers = check_positive_int(layers, "layers")
         check_choice(norm, "norm", NORMS)
-        stages = [nn.Sequential(nn.Conv2d(in_channels, width, 4, 2, 2), nn.LeakyReLU(0.2, True))]
+        stages: list[nn.Module] = [
+            nn.Sequential(nn.Conv2d(in_channels, width, 4, 2, 2), nn.LeakyReLU(0.2, True))
+        ]
         c = width
         for i in range(1, layers + 1):
             c_out = min(width * 2**i, width * 8)
@@ -222,7 +229,7 @@ class MultiscaleDiscriminator(nn.Module):
         return outputs
 
 
-def _per_scale(outputs) -> list[list[torch.Tensor]]:
+def _per_scale(outputs: DiscriminatorOutputs) -> list[list[torch.Tensor]]:
     """Normalise a tensor, a list of maps or a list of lists of maps to a list of lists."""
     if isinstance(outputs, torch.Tensor):
         return [[outputs]]
@@ -231,30 +238,34 @@ def _per_scale(outputs) -> list[list[torch.Tensor]]:
         and outputs
         and all(isinstance(o, torch.Tensor) for o in outputs)
     ):
-        return [list(outputs)]
+        return [list(cast(Sequence[torch.Tensor], outputs))]
     if (
         isinstance(outputs, Sequence)
         and outputs
         and all(isinstance(o, Sequence) and o and isinstance(o[-1], torch.Tensor) for o in outputs)
     ):
-        return [list(o) for o in outputs]
+        return [list(cast(Sequence[torch.Tensor], o)) for o in outputs]
     raise TypeError(
         "outputs: expected a discriminator's output (a tensor, a list of maps or a list of "
         f"such lists), got {type(outputs).__name__}"
     )
 
 
-def lsgan_loss(outputs, real: bool) -> torch.Tensor:
+def lsgan_loss(outputs: DiscriminatorOutputs, real: bool) -> torch.Tensor:
     """Least-squares GAN loss: the mean over scales of ``mean((score − target)²)`` with target 1
     for ``real=True`` and 0 otherwise (the score is the last map of each scale)."""
     if not isinstance(real, bool):
         raise TypeError(f"real: expected True or False, got {real!r}")
     per_scale = _per_scale(outputs)
     target = 1.0 if real else 0.0
-    return sum((o[-1] - target).pow(2).mean() for o in per_scale) / len(per_scale)
+    total = sum((o[-1] - target).pow(2).mean() for o in per_scale)
+    # sum() starts from the int 0, which the stubs cannot fold into a tensor.
+    return cast(torch.Tensor, total) / len(per_scale)
 
 
-def feature_matching_loss(fake_outputs, real_outputs) -> torch.Tensor:
+def feature_matching_loss(
+    fake_outputs: DiscriminatorOutputs, real_outputs: DiscriminatorOutputs
+) -> torch.Tensor:
     """pix2pixHD's discriminator feature matching:
     ``Σ_k Σ_i (4 / (n_layers + 1)) (1 / n_scales) · mean |real_k^i − fake_k^i|`` over every map
     but the score map, the real side detached (n_layers + 1 = the number of intermediate maps).

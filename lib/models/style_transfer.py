@@ -23,6 +23,7 @@ network (content stage3_pre, style stage1 … stage4), which sees larger images 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 
@@ -110,7 +111,7 @@ def neural_style_transfer(
     content_weight: float = 1.0,
     lr: float = 0.02,
     return_history: bool = False,
-):
+) -> torch.Tensor | tuple[torch.Tensor, list[dict[str, float]]]:
     """Gatys et al.'s style transfer of the N×3×H×W photos ``content`` (in [0, 1]) towards the
     style image ``style`` (1×3×h×w, any size the network accepts, or N of them): Adam on the
     pixels, started from the photo, ``steps`` steps, pixels clamped to [0, 1] after each step.
@@ -148,8 +149,14 @@ def neural_style_transfer(
     history = []
     for _ in range(steps):
         feats = net(network_view(net, x), layers=content_layers + style_layers)
-        c_loss = sum((feats[k] - target[k]).square().mean() for k in content_layers)
-        s_loss = sum((gram_matrix(feats[k]) - grams[k]).square().mean() for k in style_layers)
+        # sum() starts from the int 0, which the stubs cannot fold into a tensor.
+        c_loss = cast(
+            torch.Tensor, sum((feats[k] - target[k]).square().mean() for k in content_layers)
+        )
+        s_loss = cast(
+            torch.Tensor,
+            sum((gram_matrix(feats[k]) - grams[k]).square().mean() for k in style_layers),
+        )
         loss = content_weight * c_loss + style_weight * s_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -26,6 +26,7 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -100,7 +101,12 @@ def _check_generators(generators) -> dict[str, torch.Generator]:
 def _rng_state() -> dict:
     """Every global RNG a training step may draw from, as tensors and plain containers (so that
     ``weights_only=True`` reads it back)."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002 - global state
+    # numpy's stubs type the default (legacy) state as a dict; it is this 5-tuple.
+    legacy = cast(
+        tuple[str, np.ndarray, int, int, float],
+        np.random.get_state(),  # noqa: NPY002 - global state
+    )
+    kind, keys, pos, has_gauss, cached = legacy
     version, internal, gauss = random.getstate()
     return {
         "torch": torch.get_rng_state(),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from lib.train.distributed import is_main_process
+
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 MIN_INTERVAL_S = 1.0
 
@@ -18,7 +22,7 @@ def progress(
     enabled: bool = True,
     unit: str = "it",
     mininterval: float = MIN_INTERVAL_S,
-):
+) -> tqdm[Any]:
     """A ``tqdm.auto`` bar (a widget in Jupyter, text elsewhere) refreshed at most once per
     ``mininterval`` seconds (at least 1 s), written to stderr.
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import torch
 
-from lib._checks import check_choice, check_clips
+from lib._checks import ArrayLike, check_choice, check_clips
 from lib.video.warp import warp
 
 __all__ = ["DIS_PRESETS", "estimate_flow"]
@@ -26,7 +26,7 @@ def _grey_uint8(frames: torch.Tensor) -> np.ndarray:
 
 
 def estimate_flow(
-    clips,
+    clips: ArrayLike,
     *,
     preset: str = "medium",
     occlusion_alpha: float = 0.01,
@@ -47,7 +47,8 @@ def estimate_flow(
     check_choice(preset, "preset", DIS_PRESETS)
     n, t, _, h, w = x.shape
     grey = _grey_uint8(x.detach())
-    dis = cv2.DISOpticalFlow_create(
+    # The factory exists in OpenCV's Python module but is missing from its type stubs.
+    dis = cv2.DISOpticalFlow_create(  # pyright: ignore[reportAttributeAccessIssue]
         {
             "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
             "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,

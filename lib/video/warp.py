@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lib._checks import as_tensor, check_choice, check_finite
+from lib._checks import ArrayLike, as_tensor, check_choice, check_finite
 
 WARP_MODES = ("bilinear", "nearest", "bicubic")
 WARP_PADDING = ("border", "zeros", "reflection")
@@ -25,7 +25,13 @@ def _check_float(x: torch.Tensor, name: str) -> torch.Tensor:
     return x
 
 
-def pixel_grid(height: int, width: int, *, device=None, dtype=torch.float32) -> torch.Tensor:
+def pixel_grid(
+    height: int,
+    width: int,
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """The pixel-centre coordinates of an H×W image as a 2×H×W tensor (x then y)."""
     ys = torch.arange(height, device=device, dtype=dtype)
     xs = torch.arange(width, device=device, dtype=dtype)
@@ -34,8 +40,8 @@ def pixel_grid(height: int, width: int, *, device=None, dtype=torch.float32) -> 
 
 
 def warp(
-    frames,
-    flow,
+    frames: ArrayLike,
+    flow: ArrayLike,
     *,
     mode: str = "bilinear",
     padding_mode: str = "border",

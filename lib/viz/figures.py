@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from lib._io import atomic_write
 from lib.paths import FIGURES_DIR
@@ -24,7 +25,7 @@ def figures_dir() -> Path:
     return FIGURES_DIR
 
 
-def save_fig(name: str, fig=None) -> Path:
+def save_fig(name: str, fig: Figure | None = None) -> Path:
     """Save ``fig`` (default: the current figure) as ``figures/NAME.png`` and return the path.
 
     ``name`` is a plain file stem such as ``"00_datasets"`` (notebook number first); it may not

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
 
-from lib._checks import check_images
+from lib._checks import ArrayLike, check_images
 
 
-def to_display(images) -> np.ndarray:
+def to_display(images: ArrayLike) -> np.ndarray:
     """N×C×H×W images in [0, 1] (or uint8) → N×H×W×C numpy array for ``imshow`` (C = 1 squeezed)."""
     x = check_images(images, "images", allow_uint8=True)
     x = x.detach().cpu()
@@ -21,16 +23,16 @@ def to_display(images) -> np.ndarray:
 
 
 def image_grid(
-    images,
+    images: ArrayLike,
     labels: Sequence[str] | None = None,
     *,
     ncols: int = 8,
-    ax=None,
+    ax: Axes | None = None,
     title: str | None = None,
     pad: int = 1,
     pad_value: float = 1.0,
     label_size: float = 8,
-):
+) -> Axes:
     """Draw images as one grid on an axis, with an optional label under each image.
 
     One ``imshow`` of a tiled array (fast for hundreds of images); labels are placed under each
@@ -72,7 +74,13 @@ def image_grid(
     return ax
 
 
-def show_images(images, labels=None, *, ncols: int = 8, title: str | None = None):
+def show_images(
+    images: ArrayLike,
+    labels: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    title: str | None = None,
+) -> Figure | SubFigure:
     """Convenience: a new figure with :func:`image_grid`; returns the figure."""
     ax = image_grid(images, labels, ncols=ncols, title=title)
     return ax.figure

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import matplotlib as mpl
 
 PALETTE = "colorblind"
 
 
-def set_theme(*, context: str = "notebook", dpi: int = 100) -> None:
+def set_theme(
+    *, context: Literal["paper", "notebook", "talk", "poster"] = "notebook", dpi: int = 100
+) -> None:
     """Apply the course theme to matplotlib (call once in a notebook's setup cell).
 
     seaborn's ``whitegrid`` style with the ``colorblind`` palette; figures are saved at 150 dpi

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 from matplotlib import animation
+from matplotlib.image import AxesImage
 
+from lib._checks import ArrayLike
 from lib.viz.images import to_display
 
+if TYPE_CHECKING:
+    from IPython.display import HTML
 
-def clip_animation(frames, *, fps: float = 8, titles=None, scale: float = 3.0):
+
+def clip_animation(
+    frames: ArrayLike | list[ArrayLike] | tuple[ArrayLike, ...],
+    *,
+    fps: float = 8,
+    titles: Sequence[str] | None = None,
+    scale: float = 3.0,
+) -> animation.FuncAnimation:
     """A matplotlib ``FuncAnimation`` of one clip (T×C×H×W, or a list of clips shown side by side).
 
     Several clips of the same length play in sync, one panel each; ``titles`` names the panels.
@@ -39,7 +53,7 @@ def clip_animation(frames, *, fps: float = 8, titles=None, scale: float = 3.0):
         if titles is not None:
             ax.set_title(titles[k])
 
-    def draw(t):
+    def draw(t: int) -> list[AxesImage]:
         for artist, arr in zip(artists, arrays, strict=True):
             artist.set_data(arr[t])
         return artists
@@ -49,7 +63,13 @@ def clip_animation(frames, *, fps: float = 8, titles=None, scale: float = 3.0):
     return anim
 
 
-def show_clip(frames, *, fps: float = 8, titles=None, scale: float = 3.0):
+def show_clip(
+    frames: ArrayLike | list[ArrayLike] | tuple[ArrayLike, ...],
+    *,
+    fps: float = 8,
+    titles: Sequence[str] | None = None,
+    scale: float = 3.0,
+) -> HTML:
     """Show a clip (or clips side by side) as an interactive JavaScript animation in a notebook.
 
     Uses matplotlib's ``to_jshtml`` (frames embedded as PNGs), so no ffmpeg is needed.

@@ -19,27 +19,18 @@ The names are imported on first use, so ``import lib.widgets.study`` does not lo
 the metric explorer needs.
 """
 
-from importlib import import_module
+from lib.widgets.explorer import MANIPULATIONS, MetricExplorer
+from lib.widgets.report_card import ReportCardExplorer
+from lib.widgets.ssim_maps import MAP_NAMES, SSIMMapsWidget
+from lib.widgets.study import ForcedChoiceStudy, clip_renderer, image_renderer
 
-_EXPORTS = {
-    "MANIPULATIONS": "lib.widgets.explorer",
-    "MetricExplorer": "lib.widgets.explorer",
-    "MAP_NAMES": "lib.widgets.ssim_maps",
-    "SSIMMapsWidget": "lib.widgets.ssim_maps",
-    "ReportCardExplorer": "lib.widgets.report_card",
-    "ForcedChoiceStudy": "lib.widgets.study",
-    "image_renderer": "lib.widgets.study",
-    "clip_renderer": "lib.widgets.study",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'lib.widgets' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "MANIPULATIONS",
+    "MAP_NAMES",
+    "ForcedChoiceStudy",
+    "MetricExplorer",
+    "ReportCardExplorer",
+    "SSIMMapsWidget",
+    "clip_renderer",
+    "image_renderer",
+]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
+import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
@@ -22,7 +24,7 @@ def figure_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def grid_png(images: torch.Tensor, labels) -> bytes:
+def grid_png(images: torch.Tensor, labels: Sequence[str] | None) -> bytes:
     """Up to 8 images per row with small captions, as PNG bytes."""
     ncols = min(8, images.shape[0])
     nrows = -(-images.shape[0] // ncols)
@@ -32,9 +34,17 @@ def grid_png(images: torch.Tensor, labels) -> bytes:
     return figure_png(fig)
 
 
+def selected(dropdown: widgets.Dropdown) -> str:
+    """The option a dropdown shows. Its options are strings and it never shows none, but
+    ipywidgets types ``value`` as any object or ``None``."""
+    return cast(str, dropdown.value)
+
+
 class Panel:
     """Mixin for a panel with ``self.widget`` (the layout) and ``self.numbers`` (an HTML widget)."""
 
+    widget: widgets.Box
+    numbers: widgets.HTML
     error: str | None = None
 
     def _guarded(self, action: Callable[[], object]) -> None:
@@ -49,5 +59,5 @@ class Panel:
             )
             raise
 
-    def _repr_mimebundle_(self, **kwargs):
+    def _repr_mimebundle_(self, **kwargs: Any) -> object:
         return self.widget._repr_mimebundle_(**kwargs)

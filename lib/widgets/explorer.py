@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Iterable
+from typing import cast
 
 import ipywidgets as widgets
 import torch
@@ -37,7 +38,7 @@ from lib.features import FeatureExtractor
 from lib.features import get as get_network
 from lib.metrics import FrechetReference, inception_score
 from lib.metrics import kid as kernel_inception_distance
-from lib.widgets._panel import Panel, figure_png, grid_png
+from lib.widgets._panel import Panel, figure_png, grid_png, selected
 
 __all__ = ["MANIPULATIONS", "MetricExplorer"]
 
@@ -175,7 +176,7 @@ class MetricExplorer(Panel):
         value = self._check_value(manipulation, spec["clean"] if value is None else value)
 
         # The reference is fixed: look at it once.
-        taps = (self.network.default_tap, self.network.logits_tap)
+        taps = self._taps()
         out = self.network.extract(self.real.images, taps)
         self.real_features = out[taps[0]]
         self.real_logits = out[taps[1]]
@@ -268,7 +269,7 @@ class MetricExplorer(Panel):
             k = len(self._classes())
             return dict(description="modes kept", min=1, max=k, clean=k, disabled=False)
         if manipulation == "collapse within class":
-            most = int(torch.bincount(self.source.labels.cpu()).max())
+            most = int(torch.bincount(self._source_labels().cpu()).max())
             return dict(
                 description="distinct per class", min=1, max=most, clean=most, disabled=False
             )
@@ -286,7 +287,15 @@ class MetricExplorer(Panel):
         return value
 
     def _classes(self) -> list[int]:
-        return torch.unique(self.source.labels.cpu()).tolist()
+        return torch.unique(self._source_labels().cpu()).tolist()
+
+    def _source_labels(self) -> torch.Tensor:
+        # Only the manipulations of _NEEDS_LABELS ask, and they are offered for labelled sources.
+        return cast(torch.Tensor, self.source.labels)
+
+    def _taps(self) -> tuple[str, str]:
+        # _resolve_network refuses a network without logits.
+        return self.network.default_tap, cast(str, self.network.logits_tap)
 
     # -- the computation -----------------------------------------------------------------------
     def generate(self, manipulation: str, value: int, seed: int = 0) -> ImageSet:
@@ -310,7 +319,7 @@ class MetricExplorer(Panel):
         """Numbers for one setting, without touching the widgets: ``(results, generated set)``."""
         start = time.perf_counter()
         fake = self.generate(manipulation, value, seed)
-        taps = (self.network.default_tap, self.network.logits_tap)
+        taps = self._taps()
         out = self.network.extract(fake.images, taps)
         features, logits = out[taps[0]], out[taps[1]]
         is_mean, is_std = inception_score(
@@ -349,7 +358,7 @@ class MetricExplorer(Panel):
         Results are deterministic given (manipulation, value, seed), so the last settings are
         kept and moving the slider back to one redraws without recomputing.
         """
-        manipulation, value = self.dropdown.value, self.slider.value
+        manipulation, value = selected(self.dropdown), self.slider.value
         results, samples, labels = self._cached(manipulation, value, self.seed.value)
         self.results = dict(results)
         self.error = None

@@ -40,7 +40,7 @@ from lib.evaluation.report_card import (
     worse_than_real,
 )
 from lib.models import generate, load_generator
-from lib.widgets._panel import Panel, figure_png, grid_png
+from lib.widgets._panel import Panel, figure_png, grid_png, selected
 
 __all__ = ["ReportCardExplorer"]
 
@@ -170,7 +170,7 @@ class ReportCardExplorer(Panel):
             raise ValueError(f"level: expected an integer 0..{_LEVELS - 1}, got {level!r}")
         return level
 
-    def _key(self, name: str, level: int | None) -> tuple[str, int | None]:
+    def _key(self, name: str, level: int) -> tuple[str, int | None]:
         return (name, int(level) if self.has_level(name) else None)
 
     def image_set(self, name: str, level: int = 0) -> ImageSet:
@@ -205,8 +205,8 @@ class ReportCardExplorer(Panel):
     # -- the computation ------------------------------------------------------------------------
     def update(self) -> dict:
         """Recompute (when needed) for the current controls, redraw, return :attr:`results`."""
-        name, level = self.set_dropdown.value, self.level_slider.value
-        key = self.metric_dropdown.value
+        name, level = selected(self.set_dropdown), self.level_slider.value
+        key = selected(self.metric_dropdown)
         evaluation = self.evaluation(name, level)
         scores = worse_than_real(evaluation.values, self.spread) if self.spread else {}
         seps = separation(evaluation.values, self.spread) if self.spread else {}

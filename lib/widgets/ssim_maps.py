@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import math
 import time
+from typing import cast
 
 import ipywidgets as widgets
 import torch
@@ -29,7 +30,7 @@ from lib._checks import check_choice, check_images, check_positive_int
 from lib.bench.distortions import DISTORTIONS, STRENGTH_RANGES, distort, match_mse, mse
 from lib.datasets import ImageSet
 from lib.metrics import ms_ssim, ssim
-from lib.widgets._panel import Panel, figure_png
+from lib.widgets._panel import Panel, figure_png, selected
 
 __all__ = ["MAP_NAMES", "SSIMMapsWidget"]
 
@@ -98,7 +99,8 @@ class SSIMMapsWidget(Panel):
             raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
         if not 0 <= seed <= _MAX_SEED:
             raise ValueError(f"seed: must be in 0..{_MAX_SEED}, got {seed}")
-        self.centre = tuple(centre)
+        # distort checks the length on the next line.
+        self.centre = cast(tuple[float, float], tuple(centre))
         distort(self.reference, "patch", 0.0, centre=self.centre)  # validates centre
 
         self.results: dict = {}
@@ -199,7 +201,7 @@ class SSIMMapsWidget(Panel):
     # -- the computation -----------------------------------------------------------------------
     def matched_strength(self, distortion: str | None = None) -> float:
         """The strength of ``distortion`` (default: the selected one) whose MSE is the target."""
-        distortion = self.dropdown.value if distortion is None else distortion
+        distortion = selected(self.dropdown) if distortion is None else distortion
         check_choice(distortion, "distortion", DISTORTIONS)
         target = self.target.value / _GREY_LEVELS**2
         found = match_mse(
@@ -218,11 +220,12 @@ class SSIMMapsWidget(Panel):
             self.reference, y, win_size=self.win_size, return_map=True, return_components=True
         )
         err = float(mse(self.reference, y, reduction="mean"))
+        # return_map and return_components fill every map of the output.
         maps = {
-            "luminance": out.luminance[0].mean(0),
-            "contrast": out.contrast[0].mean(0),
-            "structure": out.structure[0].mean(0),
-            "ssim": out.ssim_map[0].mean(0),
+            "luminance": cast(torch.Tensor, out.luminance)[0].mean(0),
+            "contrast": cast(torch.Tensor, out.contrast)[0].mean(0),
+            "structure": cast(torch.Tensor, out.structure)[0].mean(0),
+            "ssim": cast(torch.Tensor, out.ssim_map)[0].mean(0),
         }
         try:
             multi = float(ms_ssim(self.reference, y, win_size=self.win_size))
@@ -247,7 +250,7 @@ class SSIMMapsWidget(Panel):
 
     def update(self) -> dict:
         """Recompute for the current controls, redraw, and return :attr:`results`."""
-        results, maps = self.compute(self.dropdown.value, self.slider.value, self.seed.value)
+        results, maps = self.compute(selected(self.dropdown), self.slider.value, self.seed.value)
         self.distorted = maps.pop("distorted")
         self.maps = maps
         self.results = dict(results)

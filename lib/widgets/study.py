@@ -121,7 +121,7 @@ def _gif(clip: torch.Tensor, size: int, fps: float) -> bytes:
 
 
 def clip_renderer(
-    sets: Mapping[str, torch.Tensor], *, size: int = 160, fps: float = 8.0
+    sets: Mapping[str, object], *, size: int = 160, fps: float = 8.0
 ) -> tuple[Renderer, dict[str, int]]:
     """A renderer for clip sets (``{set name: N×T×C×H×W tensor in [0, 1]}``, or objects with a
     ``.frames`` tensor such as :class:`lib.datasets.street.StreetClips`): item ``i`` of a set is

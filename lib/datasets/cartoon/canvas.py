@@ -82,14 +82,18 @@ def _triangle_sdf(x, y, ax, ay, bx, by, cx, cy):
     ex = [pts[(i + 1) % 3][0] - pts[i][0] for i in range(3)]
     ey = [pts[(i + 1) % 3][1] - pts[i][1] for i in range(3)]
     orient = torch.sign(ex[0] * ey[2] - ey[0] * ex[2])
-    dist2 = side = None
-    for i in range(3):
+
+    def edge(i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        # squared distance to edge i, and the signed side of it
         vx, vy = x - pts[i][0], y - pts[i][1]
         t = ((vx * ex[i] + vy * ey[i]) / (ex[i] ** 2 + ey[i] ** 2)).clamp(0, 1)
         d2 = (vx - ex[i] * t) ** 2 + (vy - ey[i] * t) ** 2
-        s = orient * (vx * ey[i] - vy * ex[i])
-        dist2 = d2 if dist2 is None else torch.minimum(dist2, d2)
-        side = s if side is None else torch.minimum(side, s)
+        return d2, orient * (vx * ey[i] - vy * ex[i])
+
+    dist2, side = edge(0)
+    for i in (1, 2):
+        d2, s = edge(i)
+        dist2, side = torch.minimum(dist2, d2), torch.minimum(side, s)
     return -torch.sqrt(dist2) * torch.sign(side)
 
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import torch
 
-from lib._checks import check_images, check_positive_int
+from lib._checks import ArrayLike, check_images, check_positive_int
 from lib.datasets.base import ImageSet
 
 CANNY_THRESHOLDS = (100, 200)
@@ -86,7 +86,9 @@ def _as_mask(masks: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def canny(
-    images, low: float = CANNY_THRESHOLDS[0], high: float = CANNY_THRESHOLDS[1]
+    images: ArrayLike | ImageSet,
+    low: float = CANNY_THRESHOLDS[0],
+    high: float = CANNY_THRESHOLDS[1],
 ) -> torch.Tensor:
     """Canny edges of a batch, ``cv2.Canny(grey, low, high)`` per image (N×1×H×W bool, on the
     images' device).
@@ -109,7 +111,7 @@ def canny(
 
 
 def edge_band(
-    images,
+    images: ArrayLike | ImageSet,
     *,
     low: float = CANNY_THRESHOLDS[0],
     high: float = CANNY_THRESHOLDS[1],
@@ -131,7 +133,7 @@ def opencv_gaussian_kernel(size: int) -> torch.Tensor:
     return torch.from_numpy(cv2.getGaussianKernel(size, 0)[:, 0].copy())
 
 
-def gaussian_blur(images, size: int = BLUR_SIZE) -> torch.Tensor:
+def gaussian_blur(images: ArrayLike | ImageSet, size: int = BLUR_SIZE) -> torch.Tensor:
     """Blur every channel with OpenCV's size×size Gaussian (:func:`opencv_gaussian_kernel`):
     ``cv2.GaussianBlur(x, (size, size), 0)`` per image, with mirrored borders
     (``BORDER_REFLECT_101``, numpy's ``mode="reflect"``), as CartoonGAN's reference code does.
@@ -160,14 +162,14 @@ def _blur(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def edge_smooth(
-    images,
+    images: ArrayLike | ImageSet,
     *,
     low: float = CANNY_THRESHOLDS[0],
     high: float = CANNY_THRESHOLDS[1],
     dilate: int = DILATE_SIZE,
     blur: int = BLUR_SIZE,
     return_mask: bool = False,
-):
+) -> torch.Tensor | ImageSet | tuple[torch.Tensor | ImageSet, torch.Tensor]:
     """CartoonGAN's edge-smoothed cartoons (Chen, Lai & Liu 2018, §3.2): the negatives that teach
     the discriminator that a cartoon has *clear* edges.
 

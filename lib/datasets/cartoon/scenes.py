@@ -130,17 +130,48 @@ def _tree(c: _Draws, canvas: _Canvas, on, base_x, base_y, height, conifer_p: flo
     )
 
 
-def _countryside(c: _Draws, canvas_args) -> _Canvas:
-    horizon = c.uniform(0.0, 0.4)
-    canvas = _sky(c, 3, horizon, 0.75, canvas_args)
-    _hills(c, canvas, horizon, 3, 0.7)
-    _ground(c, canvas, horizon)
+def _wooded(
+    c: _Draws,
+    canvas_args,
+    *,
+    horizon: tuple[float, float],
+    sky: tuple[int, float],
+    hills: tuple[int, float],
+    trees: tuple[int, int, float, float, float],
+    heights: tuple[float, float],
+    spread: float,
+    conifer_p: float,
+) -> _Canvas:
+    """Sky, hills and ground with trees standing on it, drawn in that order: ``sky`` = (clouds,
+    sun probability), ``hills`` = (count, probability), ``trees`` = (slots, always there,
+    probability of the others, gap below the horizon, nearest base), tree heights in
+    ``heights`` (scaled by perspective), bases within ±``spread`` of the width."""
+    horizon_y = c.uniform(*horizon)
+    canvas = _sky(c, sky[0], horizon_y, sky[1], canvas_args)
+    _hills(c, canvas, horizon_y, *hills)
+    _ground(c, canvas, horizon_y)
     aspect = canvas.aspect
-    on, base = _sorted_slots(c, 3, 0, 0.6, horizon + 0.05, torch.full_like(horizon, 0.95))
-    for k in range(3):
-        h = c.uniform(0.35, 0.6) * _perspective(base[:, k], horizon)
-        _tree(c, canvas, on[:, k], c.uniform(-0.9 * aspect, 0.9 * aspect), base[:, k], h, 0.3)
+    count, always, p, gap, near = trees
+    on, base = _sorted_slots(c, count, always, p, horizon_y + gap, torch.full_like(horizon_y, near))
+    for k in range(count):
+        h = c.uniform(*heights) * _perspective(base[:, k], horizon_y)
+        x = c.uniform(-spread * aspect, spread * aspect)
+        _tree(c, canvas, on[:, k], x, base[:, k], h, conifer_p)
     return canvas
+
+
+def _countryside(c: _Draws, canvas_args) -> _Canvas:
+    return _wooded(
+        c,
+        canvas_args,
+        horizon=(0.0, 0.4),
+        sky=(3, 0.75),
+        hills=(3, 0.7),
+        trees=(3, 0, 0.6, 0.05, 0.95),
+        heights=(0.35, 0.6),
+        spread=0.9,
+        conifer_p=0.3,
+    )
 
 
 def _village(c: _Draws, canvas_args) -> _Canvas:
@@ -190,16 +221,17 @@ def _village(c: _Draws, canvas_args) -> _Canvas:
 
 
 def _forest(c: _Draws, canvas_args) -> _Canvas:
-    horizon = c.uniform(-0.1, 0.3)
-    canvas = _sky(c, 1, horizon, 0.5, canvas_args)
-    _hills(c, canvas, horizon, 2, 0.6)
-    _ground(c, canvas, horizon)
-    aspect = canvas.aspect
-    on, base = _sorted_slots(c, 6, 2, 0.7, horizon + 0.02, torch.full_like(horizon, 0.98))
-    for k in range(6):
-        h = c.uniform(0.35, 0.65) * _perspective(base[:, k], horizon)
-        _tree(c, canvas, on[:, k], c.uniform(-0.95 * aspect, 0.95 * aspect), base[:, k], h, 0.6)
-    return canvas
+    return _wooded(
+        c,
+        canvas_args,
+        horizon=(-0.1, 0.3),
+        sky=(1, 0.5),
+        hills=(2, 0.6),
+        trees=(6, 2, 0.7, 0.02, 0.98),
+        heights=(0.35, 0.65),
+        spread=0.95,
+        conifer_p=0.6,
+    )
 
 
 def _still_life(c: _Draws, canvas_args) -> _Canvas:
@@ -349,4 +381,5 @@ def cartoons(
                 ink[part.to(device)] = canvas.outlines()
     info = {"seed": seed, "outline": float(outline), "shading": shading, "scenes": names}
     result = ImageSet(images, labels.to(device), SCENE_TYPES, "cartoons", info)
-    return (result, ink) if return_outlines else result
+    # ink is there exactly when return_outlines asks for it
+    return (result, ink) if ink is not None else result

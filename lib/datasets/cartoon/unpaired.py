@@ -37,8 +37,8 @@ def _side(data, name: str) -> tuple[tuple[torch.Tensor, ...], bool]:
 
 
 def unpaired_batches(
-    a,
-    b,
+    a: ImageSet | torch.Tensor | tuple[torch.Tensor, ...],
+    b: ImageSet | torch.Tensor | tuple[torch.Tensor, ...],
     *,
     batch_size: int = 8,
     seed: int = 0,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from lib._checks import check_positive_int
+from lib._checks import ArrayLike, check_positive_int
 from lib.datasets.puppet.motion import DanceMotion, dance_motion, puppet_keypoints
 from lib.datasets.puppet.render import render_pose, render_puppet
 from lib.datasets.puppet.skeleton import (
@@ -134,8 +134,8 @@ def dance_clip(
 
 
 def noisy_keypoints(
-    keypoints,
-    confidence=None,
+    keypoints: ArrayLike,
+    confidence: ArrayLike | None = None,
     *,
     jitter: float = 1.0,
     dropout: float = 0.05,

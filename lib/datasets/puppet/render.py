@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, cast, overload
 
 import torch
 
-from lib._checks import as_tensor, check_positive_int
+from lib._checks import ArrayLike, as_tensor, check_positive_int
 from lib.datasets.puppet.skeleton import (
     _PART,
     ANKLES,
@@ -91,19 +93,61 @@ def _coverage(distance: torch.Tensor, antialias: bool = True) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------------- stick figures
+@overload
 def render_pose(
-    keypoints,
+    keypoints: ArrayLike,
+    size: int = ...,
+    *,
+    confidence: ArrayLike | None = ...,
+    limbs: Sequence[Sequence[int]] = ...,
+    colours: ArrayLike | None = ...,
+    radius: float | None = ...,
+    background: float | tuple[float, float, float] = ...,
+    antialias: bool = ...,
+    return_labels: Literal[False] = ...,
+    device: str | torch.device | None = ...,
+) -> torch.Tensor: ...
+@overload
+def render_pose(
+    keypoints: ArrayLike,
+    size: int = ...,
+    *,
+    confidence: ArrayLike | None = ...,
+    limbs: Sequence[Sequence[int]] = ...,
+    colours: ArrayLike | None = ...,
+    radius: float | None = ...,
+    background: float | tuple[float, float, float] = ...,
+    antialias: bool = ...,
+    return_labels: Literal[True],
+    device: str | torch.device | None = ...,
+) -> tuple[torch.Tensor, torch.Tensor]: ...
+@overload
+def render_pose(
+    keypoints: ArrayLike,
+    size: int = ...,
+    *,
+    confidence: ArrayLike | None = ...,
+    limbs: Sequence[Sequence[int]] = ...,
+    colours: ArrayLike | None = ...,
+    radius: float | None = ...,
+    background: float | tuple[float, float, float] = ...,
+    antialias: bool = ...,
+    return_labels: bool,
+    device: str | torch.device | None = ...,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]: ...
+def render_pose(
+    keypoints: ArrayLike,
     size: int = 128,
     *,
-    confidence=None,
-    limbs: tuple[tuple[int, int], ...] = LIMBS,
-    colours=None,
+    confidence: ArrayLike | None = None,
+    limbs: Sequence[Sequence[int]] = LIMBS,
+    colours: ArrayLike | None = None,
     radius: float | None = None,
     background: float | tuple[float, float, float] = 1.0,
     antialias: bool = True,
     return_labels: bool = False,
     device: str | torch.device | None = None,
-):
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Stick figures of poses: each limb a round-capped line in its OpenPose colour.
 
     Limbs are painted in the order of ``limbs`` (later ones on top); a limb is skipped in a frame
@@ -132,9 +176,10 @@ def render_pose(
     kp, single = _check_keypoints(keypoints)
     check_positive_int(size, "size", minimum=4)
     conf = _check_confidence(confidence, kp)
-    limbs = tuple(tuple(int(j) for j in pair) for pair in limbs)
-    if not limbs or any(len(p) != 2 for p in limbs):
+    pairs = tuple(tuple(int(j) for j in pair) for pair in limbs)
+    if not pairs or any(len(p) != 2 for p in pairs):
         raise ValueError("limbs: expected a non-empty sequence of (joint, joint) index pairs")
+    limbs = cast(tuple[tuple[int, int], ...], pairs)  # each pair has two joints (checked above)
     top = max(max(p) for p in limbs)
     if min(min(p) for p in limbs) < 0 or top >= kp.shape[1]:
         raise ValueError(
@@ -175,7 +220,8 @@ def render_pose(
     if single:
         images = images[0]
         labels = None if labels is None else labels[0]
-    return (images, labels) if return_labels else images
+    # labels is there exactly when return_labels asks for it
+    return (images, labels) if labels is not None else images
 
 
 def _paint_limbs(kp_cpu, missing, limbs, colours, radius, antialias, images, labels) -> None:
@@ -449,10 +495,10 @@ def _normalised(v: torch.Tensor) -> torch.Tensor:
 
 def render_puppet(
     subject: str | Subject,
-    keypoints,
+    keypoints: ArrayLike,
     size: int = 128,
     *,
-    mouth=None,
+    mouth: ArrayLike | None = None,
     device: str | torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Render ``subject`` in the poses ``keypoints`` (T×15×2 pixels, all joints present).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import torch
 
@@ -176,7 +177,7 @@ class Subject:
         """The subject as a plain dict (for ``info`` and for printing)."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
-    def replace(self, **changes) -> Subject:
+    def replace(self, **changes: Any) -> Subject:
         """A copy with some fields changed, validated."""
         return _validate_subject(replace(self, **changes))
 

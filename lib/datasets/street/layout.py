@@ -104,7 +104,8 @@ class _Extent:
 
     def lattice_shape(self, cells: float) -> tuple[int, int]:
         """Noise lattice over the rectangle in scene units (independent of the pixel size)."""
-        return tuple(max(2, math.ceil(round(side * cells, 6)) + 1) for side in self.span)
+        rows, cols = (max(2, math.ceil(round(side * cells, 6)) + 1) for side in self.span)
+        return rows, cols
 
 
 def _draw_clip(gen: torch.Generator, cfg: dict) -> dict:

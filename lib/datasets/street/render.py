@@ -581,4 +581,11 @@ def street(
         "hero_instance": cars if (turning or scaling) else None,
         "person_instances": list(range(cars + 1, cars + people + 1)),
     }
-    return StreetClips(**out, info=info)
+    return StreetClips(
+        frames=out["frames"],
+        labels=out["labels"],
+        instances=out["instances"],
+        flow=out["flow"],
+        occlusion=out["occlusion"],
+        info=info,
+    )

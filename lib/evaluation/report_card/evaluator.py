@@ -6,12 +6,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from numbers import Integral
 from typing import NamedTuple
 
 import torch
 
-from lib._checks import check_positive_int
+from lib._checks import check_positive_int, check_seed
 from lib.datasets import ImageSet
 from lib.datasets.base import check_image_set
 from lib.device import resolve_device
@@ -35,14 +34,6 @@ __all__ = ["Evaluation", "Evaluator", "report_card"]
 
 
 # ----------------------------------------------------------------------------------- checks
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed: must be non-negative, got {seed}")
-    return int(seed)
-
-
 def _check_set(value, name: str) -> ImageSet:
     return check_image_set(value, name)
 
@@ -126,6 +117,7 @@ class Evaluator:
             )
         if network.logits_tap is None or network.num_classes is None:
             raise ValueError(f"network: {network.name!r} has no classifier head (IS needs one)")
+        self._logits_tap: str = network.logits_tap
         self.network = network.eval()
         self.num_classes = int(network.num_classes)
         self.splits = check_positive_int(splits, "splits")
@@ -148,7 +140,7 @@ class Evaluator:
         self.reference_features, self.reference_logits = self._look(self.reference.images)
         self.frechet = FrechetReference.from_features(self.reference_features)
         self.held_out = None
-        self.real_probe = None
+        self.real_probe: LinearProbe | None = None
         self.real_to_real = math.nan
         if held_out is not None:
             held_out = _check_set(held_out, "held_out")
@@ -176,7 +168,7 @@ class Evaluator:
         return tuple(m for m in METRICS if m.key not in skip)
 
     def _look(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        taps = (self.network.default_tap, self.network.logits_tap)
+        taps = (self.network.default_tap, self._logits_tap)
         out = self.network.extract(images, taps)
         return out[taps[0]].double(), out[taps[1]].double()
 
@@ -190,7 +182,7 @@ class Evaluator:
         network predicts.
         """
         s = _check_set(image_set, "image_set")
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
         if s.images.shape[1:] != self.reference.images.shape[1:]:
             raise ValueError(
                 f"image_set: images are {tuple(s.images.shape[1:])}, the reference's are "
@@ -282,6 +274,8 @@ class Evaluator:
 
     def _gan_train_test(self, feats: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
         labels = labels.to(feats.device)
+        if self.real_probe is None:
+            raise ValueError("GAN-train / GAN-test need an Evaluator built with held_out=")
         probe = LinearProbe(feats, labels, self.num_classes)
         gan_train = probe.accuracy(self.held_out_features, self.held_out_labels)
         gan_test = self.real_probe.accuracy(feats, labels)

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from numbers import Integral, Real
 from pathlib import Path
+from typing import TypeVar
 
 from lib._io import atomic_write
 
@@ -54,6 +55,8 @@ SCHEMA_VERSION = 1
 CHOICES: tuple[str, ...] = ("left", "right")
 #: What a study shows: still images, or short clips (same records, another renderer).
 MEDIA: tuple[str, ...] = ("image", "clip")
+
+_R = TypeVar("_R")
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _FIELDS = (
@@ -136,7 +139,7 @@ def _format_time(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def check_record(record) -> dict:
+def check_record(record: _R) -> _R:
     """Check that ``record`` is a valid answer of this schema; return it (unchanged).
 
     Raises ``TypeError`` / ``ValueError`` naming the field at fault. Fields beyond the schema's

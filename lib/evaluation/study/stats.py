@@ -265,7 +265,9 @@ def ranking_agreement(
     d = int((ordered & (dh != dg)).sum())
     if c + d == 0:
         raise ValueError("no pair of sets is ordered by both rankings (every pair has a tie)")
-    tau = float(scipy_stats.kendalltau(h, g, variant="b").statistic)
+    # SciPy's stubs type the result as a bare tuple; it is a SignificanceResult.
+    result = scipy_stats.kendalltau(h, g, variant="b")
+    tau = float(result.statistic)  # pyright: ignore[reportAttributeAccessIssue]
     return Agreement(tau, c / (c + d), c, d, n0 - int(ordered.sum()), len(names))
 
 

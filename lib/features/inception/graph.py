@@ -59,6 +59,15 @@ def _cached(owner: nn.Module, attr: str, key: tuple, compute):
     return value
 
 
+def _running_stats(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """The running mean and variance, which every batch norm of the graph tracks (the stubs
+    allow ``None`` for layers built with ``track_running_stats=False``)."""
+    mean, var = bn.running_mean, bn.running_var
+    if mean is None or var is None:
+        raise ValueError("bn: the batch norm tracks no running statistics; the graph needs them")
+    return mean, var
+
+
 class _ConvBN(nn.Module):
     """conv (no bias) → batch norm (eps 1e-3, as in the TF graph) → ReLU.
 
@@ -68,7 +77,14 @@ class _ConvBN(nn.Module):
     either way.
     """
 
-    def __init__(self, c_in: int, c_out: int, kernel_size, stride=1, padding=0) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=padding, bias=False)
         self.bn = nn.BatchNorm2d(c_out, eps=0.001)
@@ -77,7 +93,8 @@ class _ConvBN(nn.Module):
         """What the folded weights depend on (storage, in-place version, dtype, device of every
         tensor); ``None`` when a parameter needs gradients (then nothing is cached)."""
         bn = self.bn
-        tensors = (self.conv.weight, bn.weight, bn.bias, bn.running_mean, bn.running_var)
+        mean, var = _running_stats(bn)
+        tensors = (self.conv.weight, bn.weight, bn.bias, mean, var)
         if any(t.requires_grad for t in tensors):
             return None
         return (bn.eps, *((t.data_ptr(), t._version, t.dtype, t.device) for t in tensors))
@@ -90,10 +107,11 @@ class _ConvBN(nn.Module):
         ``load_state_dict`` or ``.to()``, or an in-place edit), so it never goes stale.
         """
         bn = self.bn
+        mean, var = _running_stats(bn)
 
-        def compute():
-            scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-            return self.conv.weight * scale.view(-1, 1, 1, 1), bn.bias - bn.running_mean * scale
+        def compute() -> tuple[torch.Tensor, torch.Tensor]:
+            scale = bn.weight * torch.rsqrt(var + bn.eps)
+            return self.conv.weight * scale.view(-1, 1, 1, 1), bn.bias - mean * scale
 
         key = self._key()
         return compute() if key is None else _cached(self, "_folded_cache", key, compute)
@@ -312,11 +330,13 @@ def _full_fp32_on_cuda(device: torch.device):
     if device.type != "cuda":
         yield
         return
-    backends = [torch.backends.cudnn.conv, torch.backends.cuda.matmul]
+    # cudnn.conv is a runtime attribute of torch >= 2.9 that the stubs do not declare; an older
+    # torch has neither it nor fp32_precision, and its defaults are left alone.
+    backends = [getattr(torch.backends.cudnn, "conv", None), torch.backends.cuda.matmul]
     saved = []
     try:
         for backend in backends:
-            if not hasattr(backend, "fp32_precision"):  # older torch: leave its defaults alone
+            if backend is None or not hasattr(backend, "fp32_precision"):
                 continue
             saved.append((backend, backend.fp32_precision))
             backend.fp32_precision = "ieee"

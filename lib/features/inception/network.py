@@ -7,10 +7,20 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from lib._checks import check_choice
+from lib._checks import ArrayLike, check_choice
 from lib.features.base import FeatureExtractor
-from lib.features.inception.graph import _build_layers, _full_fp32_on_cuda
+from lib.features.inception.graph import (
+    _build_layers,
+    _ConvBN,
+    _full_fp32_on_cuda,
+    _Mixed8,
+    _Mixed17,
+    _Mixed35,
+    _Reduce17to8,
+    _Reduce35to17,
+)
 from lib.features.inception.resize import tf1_bilinear_resize
 from lib.features.inception.weights import find_weights, load_weights, random_state_dict
 
@@ -57,6 +67,25 @@ class InceptionFID(FeatureExtractor):
     normalisation = "(x − 128) / 128 on [0, 255] values"
     default_batch_size = 32
 
+    # Declared for the type checker: _build_layers creates them at run time.
+    Conv2d_1a_3x3: _ConvBN
+    Conv2d_2a_3x3: _ConvBN
+    Conv2d_2b_3x3: _ConvBN
+    Conv2d_3b_1x1: _ConvBN
+    Conv2d_4a_3x3: _ConvBN
+    Mixed_5b: _Mixed35
+    Mixed_5c: _Mixed35
+    Mixed_5d: _Mixed35
+    Mixed_6a: _Reduce35to17
+    Mixed_6b: _Mixed17
+    Mixed_6c: _Mixed17
+    Mixed_6d: _Mixed17
+    Mixed_6e: _Mixed17
+    Mixed_7a: _Reduce17to8
+    Mixed_7b: _Mixed8
+    Mixed_7c: _Mixed8
+    fc: nn.Linear
+
     def __init__(
         self,
         path: str | os.PathLike | None = None,
@@ -93,7 +122,7 @@ class InceptionFID(FeatureExtractor):
     def weights_description(self) -> str:
         return self._weights_info
 
-    def preprocess(self, images) -> torch.Tensor:
+    def preprocess(self, images: ArrayLike) -> torch.Tensor:
         """Images (uint8, or float in [0, 1]) → the network input, N×3×299×299.
 
         Values on [0, 255] (float input ×255), TF1 bilinear resize to 299×299,

@@ -7,12 +7,13 @@ import copy
 import math
 import os
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lib._checks import as_tensor, check_images
+from lib._checks import ArrayLike, as_tensor, check_images
 from lib.features.classifiers import COURSE_CLASSIFIERS, CourseCNN, load_course_classifier
 from lib.features.perceptual.vgg19 import (
     _VGG19_CHANNELS,
@@ -132,7 +133,7 @@ class PerceptualNet(nn.Module):
         """Always eval mode: a frozen loss network must not update BatchNorm statistics."""
         return super().train(False)
 
-    def validate(self, images, name: str = "images") -> torch.Tensor:
+    def validate(self, images: ArrayLike, name: str = "images") -> torch.Tensor:
         """Check an image batch (float N×C×H×W in [0, 1], C = 1 or 3) and return it as given."""
         images = as_tensor(images, name)
         check_images(images.detach(), name, channels=self.input_channels, min_size=self.min_size)
@@ -232,7 +233,7 @@ class VGG19Perceptual(PerceptualNet):
     def layer_channels(self, layer: str) -> int:
         return _VGG19_CHANNELS[int(layer[-3] if "_" in layer else layer[-1])]
 
-    def preprocess(self, images) -> torch.Tensor:
+    def preprocess(self, images: ArrayLike) -> torch.Tensor:
         """Images → the normalised network input (grey repeated to RGB, ImageNet mean/std)."""
         x = self.validate(images)
         return _imagenet_normalise(x.to(self.device, self.dtype))
@@ -311,6 +312,7 @@ class CoursePerceptual(PerceptualNet):
         h = self.network.prepare(x)
         stages = self.network.stages
         for k, stage in enumerate(stages, start=1):
+            stage = cast(nn.Sequential, stage)  # CourseCNN builds every stage as a Sequential
             pre = stage[1](stage[0](h))
             h = F.relu(pre)
             out[f"stage{k}_pre"], out[f"stage{k}"] = pre, h

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import cast
 
 import torch
 import torchvision
@@ -137,7 +138,8 @@ def _load_vgg19_modules(
     state_dict, digest = load_vgg19_weights(file, classifier=classifier)
     with torch.device("meta"):  # no time or memory spent on an init that is overwritten
         skeleton = torchvision.models.vgg19(weights=None)
-    features = skeleton.features[: last_index + 1]
+    # torchvision types the attribute as a plain Module; it is a Sequential.
+    features = cast(nn.Sequential, skeleton.features)[: last_index + 1]
     features.load_state_dict(
         {
             k[len("features.") :]: v

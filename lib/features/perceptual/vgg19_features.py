@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from lib._checks import check_choice
 from lib.features.base import FeatureExtractor
@@ -62,9 +64,11 @@ class VGG19Features(FeatureExtractor):
     def __init__(self, path: str | os.PathLike | None = None, *, tap: str = "fc7") -> None:
         super().__init__()
         check_choice(tap, "tap", self.taps)
-        self.body, self.classifier, self._weights_info = _load_vgg19_modules(
+        body, classifier, self._weights_info = _load_vgg19_modules(
             path, len(VGG19_LAYERS) - 1, classifier=True
         )
+        assert classifier is not None  # classifier=True always loads it
+        self.body, self.classifier = body, classifier
         self.requires_grad_(False)
         self.eval()
         self.default_tap = tap
@@ -78,7 +82,7 @@ class VGG19Features(FeatureExtractor):
         return super().train(False)
 
     def _run(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
-        h = x.to(self.classifier[0].weight.dtype)
+        h = x.to(cast(nn.Linear, self.classifier[0]).weight.dtype)
         if h.shape[-2:] != (_VGG19_INPUT_SIZE, _VGG19_INPUT_SIZE):
             h = F.interpolate(
                 h,

@@ -34,6 +34,10 @@ torchrun each rank draws its own batches (seed + rank) and G, D are wrapped in D
 Generators go to float16 state dicts ``<out>/<name>.safetensors`` with ``<out>/manifest.json``
 (sha256, the recipe, the command, binned losses, measurements on held-out photos, wall and CPU
 time). The committed set in ``data/cartoongan`` is the ``course`` preset.
+
+Like every recipe this stays one module, the unit ``python -m lib.train cartoongan`` runs: the
+presets, the three phases and the command line share the :class:`Recipe` and its per-step
+generators, and the module reads in the order a run happens.
 """
 
 from __future__ import annotations
@@ -47,14 +51,17 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
 
 from lib._checks import check_choice, check_positive_int
+from lib.datasets.base import ImageSet
 from lib.datasets.cartoon import cartoons, edge_smooth
 from lib.datasets.photos import photos
-from lib.datasets.street import street
+from lib.datasets.street import StreetClips, street
+from lib.features.perceptual import PerceptualNet
 from lib.models.cartoongan import (
     CartoonDiscriminator,
     CartoonGenerator,
@@ -153,7 +160,7 @@ RUN_VARIANTS: dict[str, dict] = {
 }
 
 
-def recipe_for(variant: str, preset: str = "quick", **overrides) -> Recipe:
+def recipe_for(variant: str, preset: str = "quick", **overrides: object) -> Recipe:
     """The recipe of ``variant`` (:data:`RUN_VARIANTS`) under ``preset`` (:data:`PRESETS`),
     with ``overrides`` (recipe fields; ``None`` values are ignored) applied last."""
     check_choice(variant, "variant", tuple(RUN_VARIANTS))
@@ -205,21 +212,22 @@ class TrainingData:
     cartoons: torch.Tensor
     smoothed: torch.Tensor
     photos: torch.Tensor
-    clips: object | None = None  # lib.datasets.street.StreetClips
+    clips: StreetClips | None = None
 
 
 def training_data(recipe: Recipe, seed: int = 0) -> TrainingData:
     """Cartoons (seed ``(seed, 1)``), their edge-smoothed copies (the paper's recipe: Canny,
     5×5 dilation, 5×5 Gaussian inside the band), photo crops (seed ``(seed, 2)``) and, when
     ``recipe.temporal_steps``, street clips (seed ``(seed, 3)``), all at ``recipe.size``."""
-    c = cartoons(recipe.n_cartoons, size=recipe.size, seed=seed * 10 + 1).images
+    # Without return_outlines, cartoons gives an ImageSet; edge_smooth gives back what it got.
+    c = cast(ImageSet, cartoons(recipe.n_cartoons, size=recipe.size, seed=seed * 10 + 1)).images
     p = photos(recipe.n_photos, size=recipe.size, seed=seed * 10 + 2).images
     clips = None
     if recipe.temporal_steps:
         clips = street(
             recipe.n_clips, frames=recipe.clip_frames, size=recipe.size, seed=seed * 10 + 3
         )
-    return TrainingData(c, edge_smooth(c), p, clips)
+    return TrainingData(c, cast(torch.Tensor, edge_smooth(c)), p, clips)
 
 
 def _step_generator(seed: int, step: int, stream: int) -> torch.Generator:
@@ -293,7 +301,7 @@ def train(
     g, d, opt_g, opt_d = _modules(recipe, seed, device)
     g_run, d_run = wrap_ddp(g), wrap_ddp(d)
     start = 0
-    init_copy: dict = {}
+    init_copy: dict[str, CartoonGenerator] = {}
     if resume:
         if state_path is None or not Path(state_path).is_file():
             raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
@@ -329,7 +337,8 @@ def train(
             out["phase"] = 1.0
         timer["seconds"] += time.perf_counter() - t0
         if step + 1 == recipe.init_steps:
-            init_copy["g"] = copy.deepcopy(unwrap(g_run)).eval()
+            inner = cast(CartoonGenerator, unwrap(g_run))  # g, or DDP's copy of it
+            init_copy["g"] = copy.deepcopy(inner).eval()
             if on_init_done is not None:
                 on_init_done(init_copy["g"])
         return out
@@ -406,7 +415,7 @@ def finetune_temporal(
     *,
     weight: float,
     seed: int = 0,
-    net=None,
+    net: PerceptualNet | None = None,
     show_progress: bool = True,
 ) -> tuple[CartoonGenerator, list[dict]]:
     """Fine-tune copies of G and D for ``recipe.temporal_steps`` steps on street frame pairs

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -41,7 +44,9 @@ RECIPES = {
 SHAPES_TEST_SEED = 999_999
 
 
-def train_classifier(name: str, *, seed: int = 0, log=print) -> tuple[CourseCNN, dict]:
+def train_classifier(
+    name: str, *, seed: int = 0, log: Callable[[str], None] = print
+) -> tuple[CourseCNN, dict]:
     """Train one course classifier from scratch; returns the network and a report."""
     if name not in COURSE_CLASSIFIERS:
         raise ValueError(f"name: unknown course classifier {name!r}; choose from {sorted(RECIPES)}")
@@ -49,13 +54,16 @@ def train_classifier(name: str, *, seed: int = 0, log=print) -> tuple[CourseCNN,
     recipe = RECIPES[name]
     torch.manual_seed(seed)
     net = CourseCNN(channels, name=name)
+    data: ImageSet | Callable[[int], ImageSet]
     if dataset == "digits":
         data, test_set = digits("train"), digits("test")
     else:
         test_set = shapes(2000, seed=SHAPES_TEST_SEED)
 
-        def data(epoch: int) -> ImageSet:
+        def fresh_shapes(epoch: int) -> ImageSet:
             return shapes(recipe.train_images, seed=seed * 1000 + epoch + 1)
+
+        data = fresh_shapes
 
     start = time.perf_counter()
     fit_classifier(
@@ -72,7 +80,10 @@ def train_classifier(name: str, *, seed: int = 0, log=print) -> tuple[CourseCNN,
     )
     report = {
         "dataset": dataset,
-        "test_accuracy": round(accuracy(net, test_set.images, test_set.labels), 6),
+        # Both test sets are labelled.
+        "test_accuracy": round(
+            accuracy(net, test_set.images, cast(torch.Tensor, test_set.labels)), 6
+        ),
         "test_images": len(test_set),
         "seed": seed,
         "recipe": recipe.__dict__,
@@ -83,7 +94,7 @@ def train_classifier(name: str, *, seed: int = 0, log=print) -> tuple[CourseCNN,
     return net, report
 
 
-def save_classifier(net: CourseCNN, report: dict, folder=CLASSIFIERS_DIR) -> None:
+def save_classifier(net: CourseCNN, report: dict, folder: Path = CLASSIFIERS_DIR) -> None:
     """Write NAME.safetensors and its manifest entry (both atomically, through lib.weights)."""
     digest = write_weights(folder / weights_file(net.name), net.state_dict())
     update_manifest(folder, net.name, {**report, "sha256": digest})
@@ -91,7 +102,7 @@ def save_classifier(net: CourseCNN, report: dict, folder=CLASSIFIERS_DIR) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lib.train classifiers", description=__doc__.split("\n\n")[0]
+        prog="python -m lib.train classifiers", description=(__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--only", choices=sorted(RECIPES), action="append")
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0)

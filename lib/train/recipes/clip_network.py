@@ -18,6 +18,7 @@ import argparse
 import math
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -82,7 +83,7 @@ def train(
     lr: float = 3e-3,
     pool_clips: int = 256,
     seed: int = 0,
-    log=print,
+    log: Callable[[str], None] = print,
 ) -> tuple[StreetC3D, dict]:
     """Train ``street-c3d`` from scratch; returns the network and a report."""
     start = time.perf_counter()
@@ -149,7 +150,7 @@ def save(net: StreetC3D, report: dict, folder: str | Path = VIDEO_FEATURES_DIR) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lib.train clip_network", description=__doc__.split("\n\n")[0]
+        prog="python -m lib.train clip_network", description=(__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--steps", type=arguments.positive_int, default=800)
     parser.add_argument("--batch", type=arguments.positive_int, default=32)

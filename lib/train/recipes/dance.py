@@ -34,8 +34,10 @@ import resource
 import sys
 import time
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -103,7 +105,9 @@ class Recipe:
 
 
 # ------------------------------------------------------------------------------------- data
-def target_clip(recipe: Recipe, device: torch.device):
+def target_clip(
+    recipe: Recipe, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The target's training clip: frames, stick figures, poses (on ``device``)."""
     clip = dance_clip(TARGET, recipe.frames, size=recipe.size, seed=recipe.data_seed)
     return (
@@ -115,6 +119,41 @@ def target_clip(recipe: Recipe, device: torch.device):
 
 def _batch_generator(recipe: Recipe, step: int) -> torch.Generator:
     return torch.Generator().manual_seed((recipe.seed * 1_000_003 + step) * 997 + rank())
+
+
+# ---------------------------------------------------------------------------- training state
+def _resumed_step(
+    state_path: Path | None,
+    resume: bool,
+    modules: Mapping[str, torch.nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    device: torch.device,
+) -> int:
+    """0, or with ``resume`` the step of the state at ``state_path``, loaded into ``modules``
+    and ``optimizers``."""
+    if not resume:
+        return 0
+    if state_path is None or not Path(state_path).is_file():
+        raise FileNotFoundError(f"--resume: no training state at {state_path}")
+    start, _ = load_state(state_path, modules=modules, optimizers=optimizers, map_location=device)
+    return start
+
+
+def _checkpointer(
+    state_path: Path | None,
+    modules: Mapping[str, torch.nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    extra: dict | None = None,
+) -> Callable[[int], None]:
+    """``on_checkpoint(step)`` for :func:`lib.train.loop.run_steps`: the state at
+    ``state_path``, or nothing without one."""
+
+    def on_checkpoint(done: int) -> None:
+        if state_path is not None:
+            Path(state_path).parent.mkdir(parents=True, exist_ok=True)
+            save_state(state_path, step=done, modules=modules, optimizers=optimizers, extra=extra)
+
+    return on_checkpoint
 
 
 # ----------------------------------------------------------------------- motion transfer
@@ -153,11 +192,7 @@ def train_transfer(
     w = recipe.weights
     total = recipe.steps + recipe.face_steps
     modules = {"generator": model.generator, "face": model.face, "d": d_body, "d_face": d_face}
-    start = 0
-    if resume:
-        if state_path is None or not Path(state_path).is_file():
-            raise FileNotFoundError(f"--resume: no training state at {state_path}")
-        start, _ = load_state(state_path, modules=modules, optimizers=opt, map_location=device)
+    start = _resumed_step(state_path, resume, modules, opt, device)
     n_pairs = frames.shape[0] - 1
 
     def g_losses(fake_out, real_out, fake_img, real_img) -> dict:
@@ -250,16 +285,7 @@ def train_transfer(
     def step_fn(step: int) -> dict:
         return body_step(step) if step < recipe.steps else face_step(step)
 
-    def on_checkpoint(done: int) -> None:
-        if state_path is not None:
-            Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-            save_state(
-                state_path,
-                step=done,
-                modules=modules,
-                optimizers=opt,
-                extra={"variant": recipe.variant},
-            )
+    on_checkpoint = _checkpointer(state_path, modules, opt, extra={"variant": recipe.variant})
 
     t0 = time.perf_counter()
     history = run_steps(
@@ -281,7 +307,7 @@ def train_transfer(
 
 
 # --------------------------------------------------------------------------- keypoint regressor
-def keypoint_training_set(size: int, seed: int = 101):
+def keypoint_training_set(size: int, seed: int = 101) -> tuple[torch.Tensor, torch.Tensor]:
     """Images and keypoints for the regressor: the target dancing two dances, the target's look
     on the source's normalised poses (what a motion transfer produces) and the source itself."""
     a = dance_clip(TARGET, 900, size=size, seed=seed)
@@ -323,15 +349,9 @@ def train_keypoints(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, recipe.steps) / recipe.steps))
     )
-    start = 0
-    if resume:
-        if state_path is None or not Path(state_path).is_file():
-            raise FileNotFoundError(f"--resume: no training state at {state_path}")
-        start, extra = load_state(
-            state_path, modules={"net": net}, optimizers={"opt": opt}, map_location=device
-        )
-        for _ in range(start):
-            sched.step()
+    start = _resumed_step(state_path, resume, {"net": net}, {"opt": opt}, device)
+    for _ in range(start):
+        sched.step()
 
     def step_fn(step: int) -> dict:
         gen = _batch_generator(recipe, step)
@@ -344,10 +364,7 @@ def train_keypoints(
         sched.step()
         return {"l1": loss.detach()}
 
-    def on_checkpoint(done: int) -> None:
-        if state_path is not None:
-            Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-            save_state(state_path, step=done, modules={"net": net}, optimizers={"opt": opt})
+    on_checkpoint = _checkpointer(state_path, {"net": net}, {"opt": opt})
 
     t0 = time.perf_counter()
     history = run_steps(
@@ -400,7 +417,7 @@ def save_run(net: torch.nn.Module, recipe: Recipe, record: dict, out: Path, comm
     if recipe.variant == "keypoints":
         config = {"size": net.size, "width": net.width, "joints": net.joints}
     else:
-        config = net.config.to_dict()
+        config = cast(DanceModel, net).config.to_dict()  # every other variant is a DanceModel
     history = record["history"]
     entry = {
         "file": name,

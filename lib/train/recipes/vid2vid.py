@@ -288,7 +288,7 @@ def _train_stage(
     return history
 
 
-def train(cfg: TrainConfig | None = None, **overrides) -> tuple[Vid2VidGenerator, dict]:
+def train(cfg: TrainConfig | None = None, **overrides: object) -> tuple[Vid2VidGenerator, dict]:
     """Train a vid2vid generator; returns ``(generator in eval mode on the CPU, report)``.
 
     ``report`` holds the per-stage loss histories, wall and CPU seconds and the config.
@@ -362,7 +362,9 @@ def _mean_last(history: list[dict], key: str, n: int = 20) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def save_generator(generator: Vid2VidGenerator, cfg: TrainConfig, report: dict, out) -> Path:
+def save_generator(
+    generator: Vid2VidGenerator, cfg: TrainConfig, report: dict, out: str | Path
+) -> Path:
     """Write ``out/<variant>.safetensors`` (float16) and its manifest entry."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -419,7 +421,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     """The run's :class:`TrainConfig` from the command line; a bad value or combination ends
     with argparse's one-line ``error:`` (exit status 2)."""
     parser = argparse.ArgumentParser(
-        prog="python -m lib.train vid2vid", description=__doc__.split("\n\n")[0]
+        prog="python -m lib.train vid2vid", description=(__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     defaults = TrainConfig()
