@@ -4,7 +4,7 @@ No real weights are on the benchmark machines and nothing is downloaded: the sta
 ``lib.features.inception.random_state_dict`` is saved once in torch-fidelity's layout and loaded
 by every implementation — torch-fidelity and torchmetrics from the file, pytorch-fid and
 clean-fid through their own builders with the download replaced by that state dict (the trick of
-tests/test_features_inception.py). Random weights make the features meaningless as a quality
+tests/features/test_inception.py). Random weights make the features meaningless as a quality
 measure but exercise exactly the same arithmetic, so speed and agreement are what they would be
 with the real weights.
 """

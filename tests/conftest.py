@@ -35,3 +35,10 @@ def one_thread():
     course's small networks train fastest so, and a run is reproducible only for a fixed count."""
     with cpu_threads(1):
         yield
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """The device a test runs on: every test that takes ``device`` runs on the CPU and, marked
+    ``cuda`` (skipped without a GPU), on CUDA."""
+    return request.param

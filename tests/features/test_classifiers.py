@@ -13,7 +13,6 @@ import lib.features as features
 from lib.features.classifiers import CLASSIFIERS_DIR, CourseCNN, load_course_classifier, random_cnn
 from lib.features.fitting import accuracy, fit_classifier
 from lib.train.recipes.classifiers import SHAPES_TEST_SEED, save_classifier
-from tests.conftest import DEVICES
 
 
 @pytest.mark.parametrize(
@@ -112,7 +111,6 @@ def test_networks_accept_the_other_domain_and_other_sizes():
         digits_net.features(rgb * 3)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_features_on_device(device):
     net = features.get("shapes-cnn", device=device)
     images = datasets.shapes(16, seed=1).images

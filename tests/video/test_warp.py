@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from lib.video import pixel_grid, warp
-from tests.conftest import DEVICES
 
 # A smooth texture (a few sinusoids, periods of 9 px and more) that can be evaluated anywhere.
 _WAVES = [(0.7, 0.3, 0.0), (-0.25, 0.5, 1.0), (0.45, -0.4, 2.0), (0.1, 0.62, 0.5)]
@@ -35,7 +34,6 @@ def _recovered_shift(warped, target, x, y, shift) -> torch.Tensor:
     return torch.linalg.lstsq(jac, residual[:, None]).solution[:, 0]
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_integer_shift_is_exact(device):
     """A flow of exactly +3 px samples exactly three pixels over (align_corners=False)."""
     gen = torch.Generator().manual_seed(0)

@@ -26,7 +26,7 @@ from lib.datasets import ImageSet
 from lib.evaluation import study as S
 from lib.widgets.study import ForcedChoiceStudy, image_renderer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

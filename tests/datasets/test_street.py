@@ -12,7 +12,6 @@ import torch
 
 from lib.datasets.street import STREET_CLASSES, STREET_PALETTE, StreetClips, street
 from lib.video import pixel_grid, warp
-from tests.conftest import DEVICES
 
 render_module = importlib.import_module("lib.datasets.street.render")
 
@@ -234,7 +233,6 @@ def test_without_cars_or_people_and_flat_textures():
     assert one.frames.shape == (1, 1, 3, 32, 32) and bool(one.occlusion.all())
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_renders_on_the_device(device):
     c = street(2, frames=4, size=32, seed=9, turning=True, device=device)
     assert c.frames.device.type == device

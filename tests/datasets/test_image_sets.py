@@ -10,7 +10,6 @@ import torch
 
 import lib.datasets as datasets
 from lib.datasets import SHAPE_CLASSES, ImageSet, class_counts_for
-from tests.conftest import DEVICES
 
 
 def _check_image_set(s: ImageSet, n: int, channels: int, size: int) -> None:
@@ -83,7 +82,6 @@ def test_shapes_size_and_texture_options():
     _check_image_set(flat, 8, 3, 32)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_shapes_on_device_matches_cpu(device):
     cpu = datasets.shapes(64, seed=5)
     dev = datasets.shapes(64, seed=5, device=device)

@@ -20,7 +20,7 @@ from PIL import Image
 from lib.evaluation import study as S
 from lib.widgets.study import ForcedChoiceStudy, clip_renderer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def clip_sets(n: int = 4, t: int = 5) -> dict[str, torch.Tensor]:

@@ -35,7 +35,6 @@ from lib.features.perceptual import (
     vgg19_weights_dir,
 )
 from lib.features.registry import get, register, unregister
-from tests.conftest import DEVICES
 
 
 class _NotATensor:
@@ -119,7 +118,6 @@ def test_layer_names_follow_torchvision_indices(vgg_model):
 CHECKED = ("relu1_1", "relu3_1", "conv4_4", "relu5_1")
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_every_layer_equals_torchvision_features(vgg_model, weights_file, device):
     net = VGG19Perceptual(list(VGG19_LAYERS), path=weights_file).to(device)
     reference = vgg_model if device == "cpu" else copy.deepcopy(vgg_model).to(device)
@@ -161,7 +159,6 @@ def test_grey_input_is_repeated_to_rgb(vgg_net):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_gradients_flow_to_the_input_not_the_parameters(vgg_net, device):
     net = vgg_net.to(device)
     try:
@@ -249,7 +246,6 @@ def test_features_only_file_is_enough_for_the_perceptual_net(vgg_model, vgg_net,
 # ------------------------------------------------------------------------------ course backend
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_course_backend_exposes_the_stages(course_cnn, device):
     net = perceptual_net(
         backend="course",
@@ -299,7 +295,6 @@ def test_layer_names_are_validated(course_cnn, vgg_net):
 # ------------------------------------------------------------------------------ the loss
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("backend", ["vgg19", "course"])
 def test_loss_is_zero_for_identical_inputs_positive_and_symmetric(
     vgg_net, course_cnn, device, backend

@@ -24,10 +24,7 @@ from lib.metrics.frechet import (
     frechet_distance,
 )
 
-DEVICES = ["cpu"] + (
-    [pytest.param("cuda", marks=pytest.mark.cuda)] if torch.cuda.is_available() else []
-)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rel(a: float, b: float) -> float:
@@ -82,7 +79,6 @@ ORACLES = [
 ]
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize(("mu1", "s1", "mu2", "s2", "expected"), ORACLES)
 def test_frechet_distance_oracles(device, mu1, s1, mu2, s2, expected):
     args = [t64(a, device) for a in (mu1, s1, mu2, s2)]
@@ -189,7 +185,6 @@ def _max_rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max())
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_feature_stats_independent_of_batch_size_and_order(device):
     x = random_features(1000, 24, seed=5, shift=0.5).to(device)
     one = FeatureStats.from_features(x)

@@ -18,7 +18,7 @@ from lib.metrics.video import warping_error
 from lib.models import vid2vid as V
 from lib.video import pixel_grid, warp
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

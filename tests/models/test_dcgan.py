@@ -30,7 +30,6 @@ from lib.weights import (
     update_manifest,
     write_weights,
 )
-from tests.conftest import DEVICES
 
 # Measured on the committed final shapes checkpoint (2,000 samples, shapes-cnn); the test uses
 # other noise, so it keeps a margin.
@@ -45,7 +44,6 @@ def shapes_cnn():
 
 
 # ------------------------------------------------------------------------------ networks
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("channels", [1, 3])
 def test_generator_and_discriminator_shapes_and_range(channels, device):
     torch.manual_seed(0)
@@ -291,7 +289,6 @@ def test_seed_everything_and_progress():
     assert progress(range(2), enabled=False).disable
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_generate_on_device_matches_cpu(device):
     g = load_generator("digits")
     cpu = generate(g, 30, seed=9)
