@@ -19,6 +19,10 @@ import torch
 #: Inputs may be torch tensors or numpy arrays.
 ArrayLike = torch.Tensor | np.ndarray
 
+#: BT.601 luma weights (R, G, B), the grey level every part of the course uses (OpenCV's and
+#: PIL's RGB → grey). Not torchvision's ``rgb_to_grayscale``, whose red weight is 0.2989.
+LUMA: tuple[float, float, float] = (0.299, 0.587, 0.114)
+
 # NumPy's RandomState, which some metrics seed to match their reference libraries, takes
 # seeds below 2³²; one bound for every seed keeps a seed valid for every metric.
 _SEED_BOUND = 2**32

@@ -29,7 +29,7 @@ from numbers import Integral, Real
 import torch
 import torch.nn.functional as F
 
-from lib._checks import check_choice, check_images, check_positive_int, check_seed
+from lib._checks import LUMA, check_choice, check_images, check_positive_int, check_seed
 from lib.datasets.base import ImageSet, check_image_set, proportional_counts
 from lib.metrics.ssim import gaussian_window
 
@@ -83,7 +83,6 @@ _MAX_STRENGTH = {
     "salt_pepper": 1.0,
     "mix": 1.0,
 }
-_LUMA = (0.299, 0.587, 0.114)
 _NUM_LEVELS = 5
 
 
@@ -306,7 +305,7 @@ def _match_images(src: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         if like.shape[1] == 3:
             src = src.expand(-1, 3, -1, -1)
         else:
-            luma = torch.tensor(_LUMA, device=src.device, dtype=src.dtype).view(1, 3, 1, 1)
+            luma = torch.tensor(LUMA, device=src.device, dtype=src.dtype).view(1, 3, 1, 1)
             src = (src * luma).sum(1, keepdim=True)
     if src.shape[-2:] != like.shape[-2:]:
         src = F.interpolate(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from lib._checks import check_positive_int
+from lib._checks import LUMA, check_positive_int
 from lib.datasets.base import ImageSet, proportional_counts
 from lib.device import resolve_device
 
@@ -203,7 +203,7 @@ def _luminance(rgb: torch.Tensor) -> torch.Tensor:
     """BT.601 luma 0.299 R + 0.587 G + 0.114 B of N×3 colours. Not torchvision's
     ``rgb_to_grayscale``: it rounds the red weight to 0.2989, a change of up to 1e-4 that could
     move a colour pair across the contrast thresholds below and so change the generated sets."""
-    return rgb @ torch.tensor([0.299, 0.587, 0.114])
+    return rgb @ torch.tensor(LUMA)
 
 
 def _contrasting_colours(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:

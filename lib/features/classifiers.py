@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lib._checks import LUMA
 from lib.features.base import FeatureExtractor
 from lib.paths import DATA_DIR
 from lib.weights import MANIFEST, read_weights, weights_file
@@ -39,7 +40,6 @@ WIDTHS = (24, 48, 96, 96)
 INPUT_SIZE = 32
 # name -> (data set it was trained on, input channels it was trained with)
 COURSE_CLASSIFIERS = {"digits-cnn": ("digits", 1), "shapes-cnn": ("shapes", 3)}
-_LUMA = (0.299, 0.587, 0.114)
 
 
 class CourseCNN(FeatureExtractor):
@@ -100,7 +100,7 @@ class CourseCNN(FeatureExtractor):
         x = x.float()
         if x.shape[1] != self.in_channels:
             if self.in_channels == 1:
-                luma = torch.tensor(_LUMA, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+                luma = torch.tensor(LUMA, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
                 x = (x * luma).sum(1, keepdim=True)
             else:
                 x = x.expand(-1, 3, -1, -1)

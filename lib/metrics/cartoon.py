@@ -19,13 +19,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-from lib._checks import ArrayLike, check_images, check_positive_int
+from lib._checks import LUMA, ArrayLike, check_images, check_positive_int
 from lib.datasets.base import ImageSet
 from lib.datasets.cartoon import canny, edge_band
 
 # BT.601 luma. torchvision's rgb_to_grayscale rounds the red weight to 0.2989, which would change
 # every published number by up to 1e-4 of the red channel, so the weights are written out.
-_LUMA = (0.299, 0.587, 0.114)
 
 
 def _as_images(images: ArrayLike | ImageSet, name: str = "images") -> torch.Tensor:
@@ -57,7 +56,7 @@ def gradient_magnitude(images: ArrayLike | ImageSet) -> torch.Tensor:
 
 def _gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
     if x.shape[1] == 3:
-        weights = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
         grey = (x * weights).sum(1, keepdim=True)
     else:
         grey = x

@@ -29,7 +29,7 @@ from typing import Any, Literal, NamedTuple, overload
 
 import torch
 
-from lib._checks import ArrayLike, as_tensor, check_choice, check_clips, check_finite
+from lib._checks import LUMA, ArrayLike, as_tensor, check_choice, check_clips, check_finite
 from lib.features import FeatureExtractor, get
 from lib.features.video import ClipFeatureExtractor, get_clip_network
 from lib.metrics.frechet import fid
@@ -310,7 +310,7 @@ def flicker_statistics(clips: ArrayLike) -> FlickerStats:
     """
     x = check_clips(clips, min_frames=3).float()
     frame_difference = float((x[:, 1:] - x[:, :-1]).abs().mean())
-    luma = torch.tensor([0.299, 0.587, 0.114], device=x.device)
+    luma = torch.tensor(LUMA, device=x.device)
     grey = x.mean(2) if x.shape[2] == 1 else (x * luma.view(1, 1, 3, 1, 1)).sum(2)
     m = grey.mean((2, 3))
     second = m[:, 2:] - 2 * m[:, 1:-1] + m[:, :-2]

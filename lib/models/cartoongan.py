@@ -51,7 +51,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib._checks import ArrayLike, as_tensor, check_choice, check_images, check_positive_int
+from lib._checks import LUMA, ArrayLike, as_tensor, check_choice, check_images, check_positive_int
 from lib.features.classifiers import INPUT_SIZE
 from lib.features.perceptual import PerceptualNet, perceptual_loss, perceptual_net
 from lib.metrics.cartoon import colour_count, edge_sharpness, texture_energy
@@ -444,7 +444,7 @@ def checkerboard_score(images: ArrayLike) -> torch.Tensor:
     if h % 4 or w % 4:
         raise ValueError(f"images: H and W must be multiples of 4, got {h}×{w}")
     if x.shape[1] == 3:
-        x = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)).sum(1)
+        x = (x * torch.tensor(LUMA, device=x.device).view(1, 3, 1, 1)).sum(1)
     else:
         x = x[:, 0]
     x = x.double()

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import torch
 
-from lib._checks import ArrayLike, check_choice, check_clips
+from lib._checks import LUMA, ArrayLike, check_choice, check_clips
 from lib.video.warp import warp
 
 __all__ = ["DIS_PRESETS", "estimate_flow"]
@@ -20,7 +20,7 @@ DIS_PRESETS = ("ultrafast", "fast", "medium")
 
 
 def _grey_uint8(frames: torch.Tensor) -> np.ndarray:
-    luma = torch.tensor([0.299, 0.587, 0.114], dtype=frames.dtype, device=frames.device)
+    luma = torch.tensor(LUMA, dtype=frames.dtype, device=frames.device)
     grey = frames if frames.shape[-3] == 1 else (frames * luma.view(3, 1, 1)).sum(-3, keepdim=True)
     return (grey[..., 0, :, :].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
 

@@ -49,7 +49,35 @@ def _cartoongan(folder: Path) -> tuple[list[str], Path, int]:
     return args, folder / "out" / "full-state.pt", 12
 
 
-RECIPES = {"vid2vid": _vid2vid, "dance": _dance, "cartoongan": _cartoongan}
+def _dcgan(folder: Path) -> tuple[list[str], Path, int]:
+    args = ["dcgan", "--dataset", "digits", "--steps", "12", "--batch-size", "8"]
+    args += ["--checkpoints", "3", "--eval-images", "64", "--threads", "1", "--no-progress"]
+    args += ["--checkpoint-every", "3", "--out", str(folder / "out")]
+    return args, folder / "out" / "digits-state.pt", 12
+
+
+def _clip_network(folder: Path) -> tuple[list[str], Path, int]:
+    args = ["clip_network", "--steps", "6", "--batch", "2", "--pool", "2", "--threads", "1"]
+    args += ["--checkpoint-every", "2", "--out", str(folder / "out")]
+    return args, folder / "out" / "street-c3d-state.pt", 6
+
+
+def _classifiers(folder: Path) -> tuple[list[str], Path, int]:
+    # 4 steps an epoch: a state every 3 steps is written mid-epoch.
+    args = ["classifiers", "--only", "shapes-cnn", "--epochs", "2", "--train-images", "128"]
+    args += ["--batch-size", "32", "--threads", "1", "--checkpoint-every", "3"]
+    args += ["--out", str(folder / "out")]
+    return args, folder / "out" / "shapes-cnn-state.pt", 8
+
+
+RECIPES = {
+    "vid2vid": _vid2vid,
+    "dance": _dance,
+    "cartoongan": _cartoongan,
+    "dcgan": _dcgan,
+    "clip_network": _clip_network,
+    "classifiers": _classifiers,
+}
 
 
 def _start(args: list[str], folder: Path) -> subprocess.Popen:
@@ -74,9 +102,22 @@ def _finish(proc: subprocess.Popen, folder: Path) -> None:
 
 
 def _weights(out: Path) -> dict[str, str]:
-    """Each weight file's sha256, as listed in the manifest (names of runs → digests)."""
-    manifest = json.loads((out / "manifest.json").read_text())
-    return {name: entry["sha256"] for name, entry in manifest.items()}
+    """Each weight file's sha256, as listed in the manifest, wherever the entry nests it (a
+    DCGAN run lists one file per checkpoint): where in the manifest → digest."""
+    found: dict[str, str] = {}
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            if "sha256" in node:
+                found[where] = node["sha256"]
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(json.loads((out / "manifest.json").read_text()), "")
+    return found
 
 
 @pytest.mark.slow

@@ -10,6 +10,11 @@ a fixed pool rendered once (seeds ``seed*1000 + k``); windows, steps and directi
 a generator seeded with ``seed``; held-out accuracy is measured on clips of a seed never used in
 training. AdamW with a one-cycle learning rate; deterministic algorithms, so a rerun with the
 same torch build and thread count reproduces the weights. The weights are stored as float16.
+
+The steps run through :func:`lib.train.loop.run_steps`: every ``--checkpoint-every`` steps the
+network, the optimiser, the schedule, the window sampler's generator and the losses so far go to
+``<out>/street-c3d-state.pt``; ``--resume`` continues from it and writes the weights an
+uninterrupted run writes. The state file is removed once the weights are written.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from lib.features.video import (
     StreetC3D,
 )
 from lib.train import arguments
+from lib.train.loop import load_state, run_steps, save_state
+from lib.train.seeding import deterministic_algorithms
 from lib.weights import half_precision, update_manifest, write_weights
 
 TEST_SEED = 777_777
@@ -83,9 +90,17 @@ def train(
     lr: float = 3e-3,
     pool_clips: int = 256,
     seed: int = 0,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = print,
+    state_path: str | Path | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 0,
 ) -> tuple[StreetC3D, dict]:
-    """Train ``street-c3d`` from scratch; returns the network and a report."""
+    """Train ``street-c3d`` from scratch; returns the network and a report.
+
+    With ``state_path`` a resumable state (network, optimiser, one-cycle schedule, the window
+    sampler's generator, the losses so far) is written every ``checkpoint_every`` steps and at
+    the end; ``resume`` continues from it (the run must have the same arguments).
+    """
     start = time.perf_counter()
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     torch.manual_seed(seed)
@@ -95,26 +110,57 @@ def train(
     net = StreetC3D()
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    previous = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    running = []
-    try:
-        for step in range(steps):
-            net.train()
-            x, y = sample_windows(pool, batch, gen)
-            loss = F.cross_entropy(net.train_logits(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            schedule.step()
-            running.append(float(loss.detach()))
-            if log is not None and ((step + 1) % 100 == 0 or step + 1 == steps):
-                mean = sum(running[-100:]) / len(running[-100:])
-                log(
-                    f"step {step + 1}/{steps}: loss {mean:.3f}, {time.perf_counter() - start:.0f} s"
-                )
-    finally:
-        torch.use_deterministic_algorithms(previous)
+    config = {"steps": steps, "batch": batch, "lr": lr, "pool_clips": pool_clips, "seed": seed}
+    state = {
+        "modules": {"net": net},
+        "optimizers": {"opt": opt},
+        "schedulers": {"schedule": schedule},
+        "generators": {"windows": gen},
+    }
+    running: list[float] = []
+    done = 0
+    if resume:
+        if state_path is None or not Path(state_path).is_file():
+            raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
+        done, extra = load_state(state_path, **state)
+        if extra.get("config") != config:
+            raise ValueError(
+                f"{state_path}: written by another run ({extra.get('config')}); start afresh "
+                "without --resume"
+            )
+        running = [float(v) for v in extra["losses"]]
+
+    def step_fn(step: int) -> dict[str, float]:
+        net.train()
+        x, y = sample_windows(pool, batch, gen)
+        loss = F.cross_entropy(net.train_logits(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        schedule.step()
+        running.append(float(loss.detach()))
+        if log is not None and ((step + 1) % 100 == 0 or step + 1 == steps):
+            mean = sum(running[-100:]) / len(running[-100:])
+            log(f"step {step + 1}/{steps}: loss {mean:.3f}, {time.perf_counter() - start:.0f} s")
+        return {"loss": running[-1]}
+
+    def on_checkpoint(steps_done: int) -> None:
+        if state_path is not None:
+            save_state(
+                state_path, step=steps_done, **state, extra={"config": config, "losses": running}
+            )
+
+    with deterministic_algorithms(True):
+        if done < steps:
+            run_steps(
+                step_fn,
+                steps=steps,
+                start_step=done,
+                desc=STREET_C3D,
+                checkpoint_every=checkpoint_every,
+                on_checkpoint=on_checkpoint,
+                enabled=False,  # the log lines above report the progress
+            )
     net.eval()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     report = {
@@ -160,10 +206,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
     parser.add_argument("--threads", type=arguments.positive_int, default=1)
     parser.add_argument("--out", type=Path, default=VIDEO_FEATURES_DIR)
+    parser.add_argument(
+        "--checkpoint-every",
+        type=arguments.non_negative_int,
+        default=100,
+        help=f"steps between resumable states (<out>/{STREET_C3D}-state.pt; 0: at the end only)",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue from the state file")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    net, report = train(steps=args.steps, batch=args.batch, pool_clips=args.pool, seed=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    state_path = args.out / f"{STREET_C3D}-state.pt"
+    net, report = train(
+        steps=args.steps,
+        batch=args.batch,
+        pool_clips=args.pool,
+        seed=args.seed,
+        state_path=state_path,
+        # Killed before its first state, a run has nothing to resume and starts afresh.
+        resume=args.resume and state_path.is_file(),
+        checkpoint_every=args.checkpoint_every,
+    )
     path = save(net, report, args.out)
+    state_path.unlink(missing_ok=True)  # the run is complete: nothing left to resume
     print(
         f"{STREET_C3D}: held-out accuracy {report['test_accuracy']:.3f} (chance "
         f"{report['chance']:.3f}) in {report['train_seconds']} s wall, "

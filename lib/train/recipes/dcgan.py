@@ -21,6 +21,12 @@ the ``digits`` train split with random shifts of up to 2 pixels. Every random nu
 seeded generators and deterministic algorithms are enforced, so a rerun with the same torch
 build, device and thread count (``--threads``, default 1) reproduces the files bit for bit.
 
+The steps run through :func:`lib.train.loop.run_steps`: every ``--checkpoint-every`` steps G,
+D, the EMA generator, both optimisers, the batch generator, the loss history and the manifest
+records of the generators already saved go to ``<out>/<dataset>-state.pt``; ``--resume``
+continues from it and writes the files an uninterrupted run writes. The state file is removed
+once the manifest is written.
+
 Under ``torch.distributed`` the pieces in :mod:`lib.train` (rank-aware progress bar, atomic
 checkpoint writes) are ready; the loop itself is single-process — a multi-GPU run would seed
 each rank's batches with ``seed + rank``, wrap G and D in DistributedDataParallel (BatchNorm as
@@ -52,7 +58,7 @@ from lib.models.dcgan import (
     generate,
 )
 from lib.train import arguments
-from lib.train.progress import progress
+from lib.train.loop import load_state, run_steps, save_state
 from lib.train.seeding import deterministic_algorithms
 from lib.weights import half_precision, update_manifest, write_weights
 
@@ -153,10 +159,13 @@ def train(
     *,
     seed: int = 0,
     data: ImageSet | None = None,
-    on_checkpoint: Callable[[int, ConditionalGenerator, dict], None] | None = None,
+    on_checkpoint: Callable[[int, ConditionalGenerator, dict], dict | None] | None = None,
     checkpoint_at: list[int] | None = None,
     device: str | torch.device = "cpu",
     show_progress: bool = True,
+    state_path: str | Path | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 0,
 ) -> tuple[ConditionalGenerator, ConditionalDiscriminator, dict]:
     """Train a generator/discriminator pair on ``dataset`` and return ``(G_saved, D, history)``.
 
@@ -164,7 +173,13 @@ def train(
     mode. ``data`` replaces the real images (labelled, N×C×32×32). At every step in
     ``checkpoint_at`` (default :func:`checkpoint_schedule`) ``on_checkpoint(step, G_saved,
     stats)`` is called with BatchNorm statistics recalibrated and the mean losses since the
-    previous checkpoint in ``stats``. ``history`` holds the per-step losses.
+    previous checkpoint in ``stats``; what it returns (a JSON-friendly record, or ``None``) is
+    kept in ``history["checkpoints"]``. ``history`` holds the per-step losses.
+
+    With ``state_path`` a resumable state (G, D, the EMA generator, both optimisers, the batch
+    generator, the loss history and the records) is written every ``checkpoint_every`` steps
+    and at the end (:func:`lib.train.loop.save_state`); ``resume`` continues from it — the run
+    must have the same data set, recipe and seed — and ends as an uninterrupted run would.
     """
     check_choice(dataset, "dataset", tuple(DATASETS))
     check_positive_int(recipe.steps, "steps")
@@ -181,6 +196,7 @@ def train(
         if checkpoint_at is None
         else sorted(set(checkpoint_at))
     )
+    config = {"dataset": dataset, "seed": seed, "recipe": _plain(asdict(recipe))}
     with deterministic_algorithms(True):
         torch.manual_seed(seed)  # initial weights
         g = ConditionalGenerator(channels, len(class_names), widths=recipe.g_widths).to(device)
@@ -197,26 +213,48 @@ def train(
         gen = torch.Generator().manual_seed(seed * 1000 + 2)
         images, labels = data.images, data.labels
         history: dict[str, Any] = {"d_loss": [], "g_loss": [], "aux_real_acc": []}
+        records: list[dict] = []
         shift = recipe.shift if dataset == "digits" else 0
-        train_seconds, since = 0.0, 0
+        timer = {"train_seconds": 0.0}
+        modules = {"g": g, "d": d} | ({"ema": ema} if ema is not g else {})
+        state = {
+            "modules": modules,
+            "optimizers": {"g": opt_g, "d": opt_d},
+            "generators": {"batches": gen},
+        }
+        done = 0
+        if resume:
+            if state_path is None or not Path(state_path).is_file():
+                raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
+            done, extra = load_state(state_path, **state)
+            if extra.get("config") != config:
+                raise ValueError(
+                    f"{state_path}: written by another run ({extra.get('config')}); start "
+                    "afresh without --resume"
+                )
+            history = {k: [float(x) for x in v] for k, v in extra["history"].items()}
+            records = list(extra["records"])
+            timer["train_seconds"] = float(extra["train_seconds"])
 
         def checkpoint(step: int) -> None:
             if on_checkpoint is None:
                 return
             saved = copy.deepcopy(ema)
             recalibrate_batchnorm(saved, seed=seed * 1000 + 3)
+            # The mean losses since the previous step of the schedule (0 before the first).
+            since = max([0, *(c for c in checkpoint_at if c < step)])
             recent = slice(since, step) if step > since else slice(0, 0)
             stats = {
                 key: (round(sum(v[recent]) / len(v[recent]), 4) if v[recent] else None)
                 for key, v in history.items()
             }
-            stats["train_seconds"] = round(train_seconds, 1)
-            on_checkpoint(step, saved.cpu(), stats)
+            stats["train_seconds"] = round(timer["train_seconds"], 1)
+            record = on_checkpoint(step, saved.cpu(), stats)
+            if record is not None:
+                records.append(record)
 
-        if 0 in checkpoint_at:
-            checkpoint(0)
-        bar = progress(range(1, recipe.steps + 1), desc=f"DCGAN {dataset}", enabled=show_progress)
-        for step in bar:
+        def step_fn(index: int) -> dict[str, float]:
+            step = index + 1  # steps are counted from 1: step k has made k updates
             start = time.perf_counter()
             g.train()
             idx = torch.randint(0, len(images), (recipe.batch_size,), generator=gen)
@@ -248,19 +286,58 @@ def train(
             if ema is not g:
                 _ema_update(ema, g, recipe.ema_decay)
 
-            history["d_loss"].append(float(loss_d.detach()))
-            history["g_loss"].append(float(loss_g.detach()))
-            history["aux_real_acc"].append(float((real_logits.argmax(1) == y).float().mean()))
-            train_seconds += time.perf_counter() - start
-            if step % 50 == 0:
-                bar.set_postfix(d=f"{history['d_loss'][-1]:.3f}", g=f"{history['g_loss'][-1]:.3f}")
+            losses = {
+                "d_loss": float(loss_d.detach()),
+                "g_loss": float(loss_g.detach()),
+                "aux_real_acc": float((real_logits.argmax(1) == y).float().mean()),
+            }
+            for key, value in losses.items():
+                history[key].append(value)
+            timer["train_seconds"] += time.perf_counter() - start
+            # Published before the state is saved: a resumed run never publishes a step twice.
             if step in checkpoint_at:
                 checkpoint(step)
-                since = step
-        bar.close()
+            return losses
+
+        def save(steps_done: int) -> None:
+            if state_path is not None:
+                save_state(
+                    state_path,
+                    step=steps_done,
+                    **state,
+                    extra={
+                        "config": config,
+                        "history": history,
+                        "records": records,
+                        "train_seconds": timer["train_seconds"],
+                    },
+                )
+
+        if done == 0 and 0 in checkpoint_at:
+            checkpoint(0)
+        if done < recipe.steps:
+            run_steps(
+                step_fn,
+                steps=recipe.steps,
+                start_step=done,
+                desc=f"DCGAN {dataset}",
+                checkpoint_every=checkpoint_every,
+                on_checkpoint=save,
+                enabled=show_progress,
+            )
         final = recalibrate_batchnorm(copy.deepcopy(ema), seed=seed * 1000 + 3)
-    history["train_seconds"] = train_seconds
+    history["train_seconds"] = timer["train_seconds"]
+    history["checkpoints"] = records
     return final.eval(), d.eval(), history
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively: what a training state's ``extra`` reads back as."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _class_logits(d: ConditionalDiscriminator) -> torch.Tensor:
@@ -296,6 +373,11 @@ class Evaluator:
         }
 
 
+def state_file(dataset: str, out: str | Path = GAN_DIR) -> Path:
+    """Where the resumable training state of a run on ``dataset`` is kept while it runs."""
+    return Path(out) / f"{dataset}-state.pt"
+
+
 def train_and_save(
     dataset: str,
     recipe: Recipe = Recipe(),
@@ -303,19 +385,24 @@ def train_and_save(
     seed: int = 0,
     out: str | Path = GAN_DIR,
     log: Callable[[str], None] = print,
+    resume: bool = False,
+    checkpoint_every: int = 0,
+    show_progress: bool = True,
 ) -> dict:
     """Train on ``dataset``, write the checkpoints and the manifest entry; returns the entry.
 
     Each checkpoint is evaluated as it is stored (float16 weights), so the manifest's numbers are
     those of what :func:`~lib.models.dcgan.load_generator` returns. Files of an earlier run of
-    the same data set that the new manifest does not list are removed.
+    the same data set that the new manifest does not list are removed. The run keeps a resumable
+    state in :func:`state_file` (every ``checkpoint_every`` steps; ``resume`` continues from it,
+    the checkpoints already written included) and removes it once the manifest is written.
     """
     out = Path(out)
     start = time.perf_counter()
     evaluator = Evaluator(dataset, recipe.eval_images)
-    checkpoints: list[dict] = []
+    state_path = state_file(dataset, out)
 
-    def save(step: int, generator: ConditionalGenerator, stats: dict) -> None:
+    def save(step: int, generator: ConditionalGenerator, stats: dict) -> dict:
         name = f"{dataset}-step{step}.safetensors"
         state = half_precision(generator.state_dict())
         digest = write_weights(out / name, state)
@@ -336,14 +423,24 @@ def train_and_save(
             "train_seconds": stats["train_seconds"],
             "wall_seconds": round(time.perf_counter() - start, 1),
         }
-        checkpoints.append(entry)
         log(
             f"{dataset} step {step}: FID {quality['fid']:.2f}, label accuracy "
             f"{quality['label_accuracy']:.3f}, D loss {stats['d_loss']}, G loss "
             f"{stats['g_loss']}, {entry['wall_seconds']:.0f} s"
         )
+        return entry
 
-    generator, _, history = train(dataset, recipe, seed=seed, on_checkpoint=save)
+    generator, _, history = train(
+        dataset,
+        recipe,
+        seed=seed,
+        on_checkpoint=save,
+        state_path=state_path,
+        resume=resume,
+        checkpoint_every=checkpoint_every,
+        show_progress=show_progress,
+    )
+    checkpoints: list[dict] = history["checkpoints"]
     manifest_entry = {
         "generator": generator.config(),
         "recipe": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(recipe).items()},
@@ -364,6 +461,7 @@ def train_and_save(
     for stale in out.glob(f"{dataset}-step*.safetensors"):
         if stale.name not in kept:
             stale.unlink()
+    state_path.unlink(missing_ok=True)  # the run is complete: nothing left to resume
     return manifest_entry
 
 
@@ -380,17 +478,60 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
     parser.add_argument("--out", type=Path, default=GAN_DIR)
     parser.add_argument(
+        "--real-images",
+        type=arguments.positive_int,
+        default=Recipe.real_images,
+        help="shapes: size of the pool of real images",
+    )
+    parser.add_argument(
+        "--checkpoints",
+        type=arguments.int_at_least(2),
+        default=Recipe.checkpoints,
+        help="generators saved along training (geometric steps, 0 and the last included)",
+    )
+    parser.add_argument(
+        "--eval-images",
+        type=arguments.positive_int,
+        default=Recipe.eval_images,
+        help="generated images behind each checkpoint's FID and label accuracy",
+    )
+    parser.add_argument(
         "--threads",
         type=arguments.positive_int,
         default=1,
         help="CPU threads (default 1: the networks are too small to gain from more, one thread "
         "does not stall when the machine is busy, and the files are bit-identical on reruns)",
     )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=arguments.non_negative_int,
+        default=100,
+        help="steps between resumable states (<out>/<dataset>-state.pt; 0: at the end only)",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue from the state file")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     steps = DEFAULT_STEPS[args.dataset] if args.steps is None else args.steps
-    recipe = replace(Recipe(), steps=steps, batch_size=args.batch_size)
-    entry = train_and_save(args.dataset, recipe, seed=args.seed, out=args.out)
+    recipe = replace(
+        Recipe(),
+        steps=steps,
+        batch_size=args.batch_size,
+        real_images=args.real_images,
+        checkpoints=args.checkpoints,
+        eval_images=args.eval_images,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    entry = train_and_save(
+        args.dataset,
+        recipe,
+        seed=args.seed,
+        out=args.out,
+        # Killed before its first state, a run has nothing to resume and starts afresh.
+        resume=args.resume and state_file(args.dataset, args.out).is_file(),
+        checkpoint_every=args.checkpoint_every,
+        show_progress=not args.no_progress,
+    )
     final = entry["checkpoints"][-1]
     print(
         f"{args.dataset}: {len(entry['checkpoints'])} checkpoints in {args.out}, final FID "
