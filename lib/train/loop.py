@@ -1,9 +1,10 @@
 """A training run's skeleton: device and process group, DDP wrapping, resumable state, the loop.
 
-The Part II models (vid2vid, Everybody Dance Now, CartoonGAN) train with the same pieces:
+Every trainer of :mod:`lib.train.recipes` (the course classifiers and clip network, the DCGAN,
+vid2vid, Everybody Dance Now, CartoonGAN) trains with the same pieces:
 
 - :func:`init_distributed` picks the device; launched by ``torchrun`` it also joins the process
-  group (gloo on the CPU, NCCL on CUDA), so ``torchrun --nproc_per_node N -m lib.train.<model>``
+  group (gloo on the CPU, NCCL on CUDA), so ``torchrun --nproc_per_node N -m lib.train NAME``
   trains data-parallel with no other change;
 - :func:`wrap_ddp` / :func:`unwrap` put a network in ``DistributedDataParallel`` when there are
   several processes (BatchNorm converted to SyncBatchNorm) and take it out again for saving;

@@ -11,8 +11,10 @@ import torch
 import lib.datasets as datasets
 import lib.features as features
 from lib.features.classifiers import CLASSIFIERS_DIR, CourseCNN, load_course_classifier, random_cnn
-from lib.features.fitting import accuracy, fit_classifier
+from lib.features.fitting import ClassifierFit, accuracy, fit_classifier
+from lib.train.loop import load_state, save_state
 from lib.train.recipes.classifiers import SHAPES_TEST_SEED, save_classifier
+from lib.train.seeding import deterministic_algorithms
 
 
 @pytest.mark.parametrize(
@@ -134,6 +136,40 @@ def test_training_is_deterministic_and_learns():
     assert accuracy(a, train.images, train.labels) > 0.5  # far above the 0.1 of chance
     with pytest.raises(ValueError, match="labelled"):
         fit_classifier(CourseCNN(1), datasets.ImageSet(train.images), epochs=1)
+
+
+def test_training_resumed_mid_epoch_matches_an_uninterrupted_fit(tmp_path):
+    train = datasets.digits("train")[:192]
+    kwargs = {"epochs": 2, "batch_size": 64, "lr": 2e-3, "augment": True, "seed": 5}
+
+    def fresh():
+        torch.manual_seed(0)
+        net = CourseCNN(1, name="tiny-run")
+        fit = ClassifierFit(net, train, **kwargs)
+        return net, fit, {"optimizers": {"opt": fit.opt}, "schedulers": {"s": fit.schedule}}
+
+    straight = fit_classifier(fresh()[0], train, **kwargs)
+    net, fit, state = fresh()
+    with deterministic_algorithms(True):  # as fit_classifier runs its steps
+        for step in range(4):  # 3 steps an epoch: stop inside the second one
+            fit.step(step)
+    path = tmp_path / "state.pt"
+    save_state(
+        path,
+        step=4,
+        modules={"net": net},
+        generators={"g": fit.gen},
+        **state,
+        extra={"position": fit.position()},
+    )
+    net, fit, state = fresh()
+    done, extra = load_state(path, modules={"net": net}, generators={"g": fit.gen}, **state)
+    fit.restore_position(done, extra["position"])
+    with deterministic_algorithms(True):
+        for step in range(done, fit.steps):
+            fit.step(step)
+    for (name, a), b in zip(straight.state_dict().items(), net.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
 
 
 def test_a_saved_classifier_loads_back_bit_for_bit(tmp_path):

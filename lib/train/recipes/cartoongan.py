@@ -4,7 +4,7 @@
     python -m lib.train cartoongan --variant no_smooth   # an ablation
     python -m lib.train cartoongan --variant full --preset course --out data/cartoongan
     python -m lib.train cartoongan --preset paper --device cuda   # 256², the paper's networks
-    torchrun --nproc_per_node 4 -m lib.train.recipes.cartoongan --preset paper --device cuda
+    torchrun --nproc_per_node 4 -m lib.train cartoongan --preset paper --device cuda
 
 A run has the paper's two phases (§3.3) and, for the ``full`` variant, a video fine-tune:
 

@@ -5,7 +5,7 @@
     python -m lib.train dance --variant keypoints     # the pose-distance keypoint regressor
     python -m lib.train dance --size 256 --steps 20000 --face-steps 5000 --batch 8 \\
         --width 64 --blocks 9 --downsamples 4 --device cuda   # GPU parameters, larger model
-    torchrun --nproc_per_node 4 -m lib.train.recipes.dance --device cuda ...   # data-parallel
+    torchrun --nproc_per_node 4 -m lib.train dance --device cuda ...   # data-parallel
 
 Motion-transfer variants (``full``, ``no_temporal``): the target is the ``short`` puppet dancing
 ``--frames`` frames of dance seed 11 (``Recipe.data_seed``); the generator learns its own stick

@@ -19,7 +19,7 @@ since they hold the data pool's sampler as well as the networks, optimisers and 
 run ends with the weights of an uninterrupted one.
 With ``--out DIR`` the final float16 generator goes to ``DIR/<variant>.safetensors``, listed in
 ``DIR/manifest.json`` (``lib.models.vid2vid.load_vid2vid`` reads it). Under
-``torchrun --nproc_per_node N -m lib.train.recipes.vid2vid`` every process trains on its own batches
+``torchrun --nproc_per_node N -m lib.train vid2vid`` every process trains on its own batches
 with DistributedDataParallel (gloo on CPU, NCCL on GPU).
 """
 
