@@ -8,7 +8,8 @@ torch.distributed           :func:`rank`, :func:`world_size`, :func:`is_main_pro
                             :func:`barrier` (single-process defaults when not distributed)
 a run's skeleton            :func:`init_distributed` (device; joins torchrun's process group),
                             :func:`wrap_ddp`, :func:`unwrap`, :func:`save_state` /
-                            :func:`load_state` (resumable state), :func:`run_steps` (the loop)
+                            :func:`load_state` (resumable state), :func:`resume_run`,
+                            :func:`run_steps` (the loop)
 the trainers                :mod:`lib.train.recipes`, run as ``python -m lib.train NAME``
 their command lines         :mod:`lib.train.arguments` (``argparse`` types: a bad value is a
                             one-line ``error:``, exit status 2)
@@ -21,6 +22,7 @@ from lib.train.distributed import barrier, is_main_process, rank, world_size
 from lib.train.loop import (
     init_distributed,
     load_state,
+    resume_run,
     run_steps,
     save_state,
     unwrap,
@@ -37,6 +39,7 @@ __all__ = [
     "load_state",
     "progress",
     "rank",
+    "resume_run",
     "run_steps",
     "save_state",
     "seed_everything",

@@ -239,6 +239,30 @@ def load_state(
     return int(state["step"]), dict(state["extra"])
 
 
+def resume_run(
+    path: str | os.PathLike | None,
+    config: object,
+    *,
+    modules: Mapping[str, nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer] | None = None,
+    schedulers: Mapping[str, torch.optim.lr_scheduler.LRScheduler] | None = None,
+    generators: Mapping[str, torch.Generator] | None = None,
+) -> tuple[int, dict]:
+    """:func:`load_state` for ``--resume``: refuses a missing state file and a state written by
+    a run with other settings (its ``extra["config"]`` differs from ``config``), since either
+    would silently train something other than the run asked for. Returns ``(step, extra)``."""
+    if path is None or not Path(path).is_file():
+        raise FileNotFoundError(f"resume: no training state at {path}; drop --resume")
+    done, extra = load_state(
+        path, modules=modules, optimizers=optimizers, schedulers=schedulers, generators=generators
+    )
+    if extra.get("config") != config:
+        raise ValueError(
+            f"{path}: written by another run ({extra.get('config')}); start afresh without --resume"
+        )
+    return done, extra
+
+
 def run_steps(
     step_fn: Callable[[int], Mapping[str, float] | None],
     *,

@@ -32,7 +32,7 @@ from lib.datasets import ImageSet, digits, shapes
 from lib.features.classifiers import CLASSIFIERS_DIR, COURSE_CLASSIFIERS, CourseCNN
 from lib.features.fitting import ClassifierFit, accuracy
 from lib.train import arguments
-from lib.train.loop import load_state, run_steps, save_state
+from lib.train.loop import resume_run, run_steps, save_state
 from lib.train.seeding import deterministic_algorithms
 from lib.weights import update_manifest, weights_file, write_weights
 
@@ -114,14 +114,7 @@ def train_classifier(
     }
     done = 0
     if resume:
-        if state_path is None or not Path(state_path).is_file():
-            raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
-        done, extra = load_state(state_path, **state)
-        if extra.get("config") != config:
-            raise ValueError(
-                f"{state_path}: written by another run ({extra.get('config')}); start afresh "
-                "without --resume"
-            )
+        done, extra = resume_run(state_path, config, **state)
         fit.restore_position(done, extra["position"])
 
     def on_checkpoint(steps_done: int) -> None:

@@ -40,7 +40,7 @@ from lib.features.video import (
     StreetC3D,
 )
 from lib.train import arguments
-from lib.train.loop import load_state, run_steps, save_state
+from lib.train.loop import resume_run, run_steps, save_state
 from lib.train.seeding import deterministic_algorithms
 from lib.weights import half_precision, update_manifest, write_weights
 
@@ -120,14 +120,7 @@ def train(
     running: list[float] = []
     done = 0
     if resume:
-        if state_path is None or not Path(state_path).is_file():
-            raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
-        done, extra = load_state(state_path, **state)
-        if extra.get("config") != config:
-            raise ValueError(
-                f"{state_path}: written by another run ({extra.get('config')}); start afresh "
-                "without --resume"
-            )
+        done, extra = resume_run(state_path, config, **state)
         running = [float(v) for v in extra["losses"]]
 
     def step_fn(step: int) -> dict[str, float]:

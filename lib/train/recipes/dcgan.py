@@ -58,7 +58,7 @@ from lib.models.dcgan import (
     generate,
 )
 from lib.train import arguments
-from lib.train.loop import load_state, run_steps, save_state
+from lib.train.loop import resume_run, run_steps, save_state
 from lib.train.seeding import deterministic_algorithms
 from lib.weights import half_precision, update_manifest, write_weights
 
@@ -224,14 +224,7 @@ def train(
         }
         done = 0
         if resume:
-            if state_path is None or not Path(state_path).is_file():
-                raise FileNotFoundError(f"resume: no training state at {state_path}; drop --resume")
-            done, extra = load_state(state_path, **state)
-            if extra.get("config") != config:
-                raise ValueError(
-                    f"{state_path}: written by another run ({extra.get('config')}); start "
-                    "afresh without --resume"
-                )
+            done, extra = resume_run(state_path, config, **state)
             history = {k: [float(x) for x in v] for k, v in extra["history"].items()}
             records = list(extra["records"])
             timer["train_seconds"] = float(extra["train_seconds"])
