@@ -48,6 +48,7 @@ def tiny_run(tmp_path_factory):
     return code, out
 
 
+@pytest.mark.slow
 def test_tiny_run_writes_valid_json_and_markdown(tiny_run):
     code, out = tiny_run
     assert code == 0

@@ -183,6 +183,7 @@ def _levels(real, images):
     return np.array(swd(real.images, images, **SMOKE_SWD).per_level)
 
 
+@pytest.mark.slow
 def test_swd_fine_levels_react_to_noise_blur_reaches_the_coarse_level(shapes_pair):
     real, fresh, floor = shapes_pair
     noise = np.stack(

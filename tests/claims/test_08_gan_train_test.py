@@ -74,6 +74,7 @@ def _prdc(reference, net, images):
 
 
 # --------------------------------------------------------------------------- GAN-train / GAN-test
+@pytest.mark.slow
 def test_a_fresh_real_draw_scores_real_to_real(shapes_setup):
     result = _gtt(shapes_setup, shapes_setup[2])
     assert result.real_to_real > 0.5  # 0.535 at this size, 0.813 with 2,000 images
@@ -81,12 +82,14 @@ def test_a_fresh_real_draw_scores_real_to_real(shapes_setup):
     assert abs(result.gan_test - result.real_to_real) < 0.1
 
 
+@pytest.mark.slow
 def test_the_library_trains_the_same_classifier_as_the_recipe_by_hand(shapes_setup):
     real_train, real_test, fresh, real_net = shapes_setup
     by_hand = accuracy(_train(fresh), real_test.images, real_test.labels)
     assert _gtt(shapes_setup, fresh).gan_train == by_hand
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("distinct", [1, 2])
 def test_a_collapsed_generator_aces_gan_test_and_fails_gan_train(shapes_setup, distinct):
     collapsed = bench.collapse_within_class(shapes_setup[0], distinct, seed=SEED)
@@ -95,6 +98,7 @@ def test_a_collapsed_generator_aces_gan_test_and_fails_gan_train(shapes_setup, d
     assert result.gan_train < 0.25  # 0.120-0.125: near chance (0.1)
 
 
+@pytest.mark.slow
 def test_mode_dropping_keeps_gan_test_and_halves_gan_train(shapes_setup):
     dropped = bench.drop_modes(shapes_setup[0], 5, seed=SEED)
     result = _gtt(shapes_setup, dropped)
@@ -113,6 +117,7 @@ def test_occlusion_and_salt_and_pepper_lower_gan_test(shapes_setup):
         assert gan_test < 0.7 * real_to_real  # 0.247 and 0.353 against 0.535
 
 
+@pytest.mark.slow
 def test_the_shapes_dcgan_is_recognisable_but_not_learnable(shapes_setup):
     steps = checkpoint_steps("shapes")
     untrained = _gtt(shapes_setup, generate(load_generator("shapes", steps[0]), N, seed=SEED))
@@ -123,6 +128,7 @@ def test_the_shapes_dcgan_is_recognisable_but_not_learnable(shapes_setup):
     assert trained.gan_train < 0.5 * trained.real_to_real
 
 
+@pytest.mark.slow
 def test_the_digits_dcgan_reaches_real_to_real(one_thread):
     train, test = datasets.digits("train")[:N], datasets.digits("test")
     generated = generate(load_generator("digits"), len(train), seed=SEED)

@@ -57,6 +57,7 @@ def test_cartoons_all_scene_types_and_a_chosen_subset(toons):
     assert (village.labels == SCENE_TYPES.index("village")).all()
 
 
+@pytest.mark.slow
 def test_cartoons_deterministic_by_seed_and_independent_of_n_and_chunking(monkeypatch):
     a = cartoons(40, seed=7)
     assert torch.equal(a.images, cartoons(40, seed=7).images)
@@ -88,6 +89,7 @@ def test_cartoons_are_flat_compared_with_photos(toons, photo_crops):
     assert float(same) > 0.8
 
 
+@pytest.mark.slow
 def test_outlines_are_dark_and_their_width_is_controlled():
     s, ink = cartoons(40, size=128, seed=1, return_outlines=True)
     assert ink.shape == (40, 1, 128, 128) and float(ink.min()) >= 0 and float(ink.max()) <= 1
@@ -335,6 +337,7 @@ def test_on_device_matches_cpu(device):
     torch.testing.assert_close(edge_smooth(x.to(device)).cpu(), edge_smooth(x), atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow
 def test_timing_report(toons):
     start = time.perf_counter()
     s = cartoons(1000, size=64, seed=11)

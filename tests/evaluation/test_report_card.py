@@ -278,6 +278,7 @@ def test_distortion_trend_and_cost_by_hand():
 # -- the claims of notebook 09 ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_metric_but_mis_detects_the_dcgan_and_mis_prefers_distortions(card):
     seps, scores = card["seps"], card["scores"]
     assert all(seps["DCGAN"][k] > 1 for k in seps["DCGAN"] if k != "mis")
@@ -302,6 +303,7 @@ def test_criterion_1_which_losses_each_metric_detects(card):
         assert found_f[k][1] == 5
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*samples for 96-dimensional features")
 def test_criterion_3_distortion_trends_and_the_attack(evaluator, card, draws, other, net):
     small = draws[0][:60]

@@ -613,6 +613,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_a_killed_study_loses_no_recorded_answer(tmp_path):
     path, k = tmp_path / "answers.jsonl", 5

@@ -122,6 +122,7 @@ def test_features_on_device(device):
     torch.testing.assert_close(on_device.cpu(), cpu, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_learns():
     train = datasets.digits("train")[:512]
 

@@ -19,6 +19,7 @@ def digits_sets():
     )
 
 
+@pytest.mark.slow
 def test_a_generator_that_drops_half_the_classes(digits_sets):
     train, test, real_net = digits_sets
     kept = train[train.labels < 5]  # a "generator" that only ever makes digits 0-4

@@ -209,6 +209,7 @@ def test_fid_falls_from_the_untrained_to_the_final_checkpoint(shapes_cnn):
 
 
 # ------------------------------------------------------------------------------ training
+@pytest.mark.slow
 def test_tiny_training_run_is_deterministic_and_learns():
     data = datasets.shapes(256, seed=11)
     recipe = Recipe(steps=30, batch_size=16, checkpoints=2)
@@ -297,6 +298,7 @@ def test_generate_on_device_matches_cpu(device):
     torch.testing.assert_close(there.images.cpu(), cpu.images, atol=2e-4, rtol=0)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:fake. only 60 samples")  # a tiny evaluation set on purpose
 def test_train_and_save_writes_loadable_checkpoints_and_removes_stale_ones(tmp_path):
     from lib.train.recipes.dcgan import train_and_save
