@@ -401,3 +401,14 @@ def test_cuda_matches_torch_fidelity_on_cuda(weights_file, images_u8):
     diff = rel_diff(ours.features(images_u8.cuda()), expected)
     print(f"max relative difference vs torch-fidelity on CUDA: {diff:.2e}")
     assert diff <= TOLERANCE
+
+
+def test_the_fused_onednn_path_has_a_tested_fallback(ours, images_u8, our_taps, monkeypatch):
+    # The fused conv + bias + ReLU is a private oneDNN op (torch.ops.mkldnn), used only when it
+    # exists; without it the graph runs plain conv2d + relu and must give the same features.
+    from lib.features.inception import graph
+
+    monkeypatch.setattr(graph, "_fused_conv_available", lambda: False)
+    fallback = ours.extract(images_u8, TAPS)
+    for tap in TAPS:
+        torch.testing.assert_close(fallback[tap], our_taps[tap], rtol=1e-5, atol=1e-6)
