@@ -1,7 +1,11 @@
-"""Command line: metrics of your own generator's images.
+"""Command line: metrics of your own generator's images, and the bars of the course's models.
 
     python -m lib metrics REAL FAKE [--features NAME] [--metrics fid,kid,is,...]
                                     [--device auto] [--batch-size 64] [--size PX] [--json OUT]
+    python -m lib models [NAME ...] [--json] [--device cpu]
+
+``models`` loads the committed trained models and measures their bars on held-out data
+(:mod:`lib.evaluation.model_bars`); it exits with status 1 when a bar fails.
 
 REAL and FAKE are folders of images (PNG, JPEG, …; loaded with ``lib.datasets.image_folder``) or
 saved tensors: ``.pt`` (loaded with ``weights_only=True``), ``.npy`` or ``.npz`` (loaded with
@@ -29,6 +33,7 @@ from lib import __version__, features, metrics
 from lib._checks import ArrayLike
 from lib._io import atomic_write, load_state_dict, sha256_file
 from lib.datasets import image_folder, list_images
+from lib.evaluation import model_bars
 from lib.features.base import FeatureExtractor
 from lib.paths import DATA_DIR
 
@@ -255,6 +260,26 @@ def metrics_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def models_command(args: argparse.Namespace) -> int:
+    report = model_bars.model_bars(args.names or None, device=args.device)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, result in report["models"].items():
+            print(name)
+            for bar, value in result["bars"].items():
+                sd = "" if value["sd"] is None else f" ± {value['sd']:.3f}"
+                verdict = {True: "holds", False: "FAILS", None: ""}[value["holds"]]
+                print(
+                    f"  {bar:<30} {value['value']:.3f}{sd:<10} (bar {value['threshold']}) {verdict}"
+                )
+    failing = model_bars.failing_bars(report)
+    if failing:
+        print("failing bars: " + ", ".join(failing), file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description="GAN evaluation metrics.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -276,6 +301,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=metrics_command)
+    m = sub.add_parser(
+        "models",
+        help="the bars of the committed trained models, measured on held-out data",
+        description=(model_bars.__doc__ or "").split("\n\n")[0],
+    )
+    m.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"models to measure (default all: {', '.join(model_bars.MODELS)})",
+    )
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m.add_argument("--device", default="cpu")
+    m.set_defaults(run=models_command, batch_size=1)
     return parser
 
 

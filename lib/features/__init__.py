@@ -16,6 +16,11 @@ Registered networks:
 ``vgg19``           torchvision's VGG19 (fc7 features, ImageNet logits); weights from a local file
 ==================  ============================================================================
 
+The segmentation score of generated street video (:func:`lib.metrics.segmentation_score`) looks
+through :class:`StreetSegmenter` (``lib.features.segmentation``), a small U-Net trained on real
+toy street frames: :func:`load_street_segmenter` loads the committed weights. It gives a class per
+pixel, not a feature vector, so it is not in the registry.
+
 Perceptual losses (vid2vid, Everybody Dance Now, CartoonGAN) use :func:`perceptual_net`: VGG19
 layers when its weights file is on disk, otherwise the stages of a course network.
 """
@@ -34,6 +39,7 @@ from lib.features.perceptual import (
     perceptual_net,
 )
 from lib.features.registry import available, get, register, unregister
+from lib.features.segmentation import StreetSegmenter, load_street_segmenter
 from lib.features.video import get_clip_network  # registers the clip networks
 
 register("inception-fid", InceptionFID)
@@ -52,10 +58,12 @@ __all__ = [
     "perceptual_net",
     "FeatureExtractor",
     "InceptionFID",
+    "StreetSegmenter",
     "available",
     "get",
     "get_clip_network",
     "load_course_classifier",
+    "load_street_segmenter",
     "random_cnn",
     "register",
     "unregister",

@@ -21,6 +21,10 @@ Video                                   :func:`per_frame_fid`, :func:`per_frame_
                                         :func:`video_metrics`
 Everybody Dance Now                     :func:`crop_ssim`, :func:`body_boxes`,
                                         :func:`frame_jitter` (and :func:`pose_distance`)
+Segmentation score (pix2pixHD,          :func:`segmentation_score` (the course segmenter on
+vid2vid)                                generated frames), :func:`segmentation_scores`,
+                                        :func:`segmentation_confusion`,
+                                        :func:`scores_from_confusion`
 ======================================  =========================================================
 
 Metrics that look at images through a network take features from :mod:`lib.features`.
@@ -52,6 +56,12 @@ from lib.metrics.precision_recall import (
     knn_radii,
     precision_recall,
 )
+from lib.metrics.segmentation import (
+    scores_from_confusion,
+    segmentation_confusion,
+    segmentation_score,
+    segmentation_scores,
+)
 from lib.metrics.sliced_wasserstein import (
     SWDResult,
     laplacian_pyramid,
@@ -64,6 +74,7 @@ from lib.metrics.sliced_wasserstein import (
 from lib.metrics.ssim import MS_SSIM_WEIGHTS, SSIMOutput, gaussian_window, ms_ssim, ssim
 from lib.metrics.video import (
     FlickerStats,
+    blur_matched,
     clip_features,
     estimate_flow,
     estimated_warping_error,
@@ -71,6 +82,7 @@ from lib.metrics.video import (
     per_frame_fid,
     per_frame_kid,
     pose_distance,
+    sharpness,
     video_frechet_distance,
     video_metrics,
     warping_error,
@@ -119,6 +131,8 @@ __all__ = [
     "video_frechet_distance",
     "clip_features",
     "warping_error",
+    "blur_matched",
+    "sharpness",
     "estimate_flow",
     "estimated_warping_error",
     "flicker_statistics",
@@ -128,4 +142,8 @@ __all__ = [
     "body_boxes",
     "crop_ssim",
     "frame_jitter",
+    "scores_from_confusion",
+    "segmentation_confusion",
+    "segmentation_score",
+    "segmentation_scores",
 ]

@@ -16,7 +16,10 @@ vid2vid, Everybody Dance Now, CartoonGAN) trains with the same pieces:
   back with ``torch.load(weights_only=True)`` (nothing is unpickled);
 - :func:`run_steps` calls ``step_fn(step)`` for each step, shows running means of the losses it
   returns on a rank-aware progress bar and calls ``on_checkpoint`` every ``checkpoint_every``
-  steps and at the end.
+  steps and at the end;
+- :func:`run_classifier_steps` is the whole loop of a classifier trained with cross-entropy (the
+  clip network, the street segmenter): resume, the steps under deterministic algorithms, a
+  running-loss log line every ``log_every`` steps and a state every ``checkpoint_every`` steps.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import io
 import math
 import os
 import random
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
@@ -32,6 +36,7 @@ from typing import cast
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn
 
 from lib._checks import check_positive_int
@@ -39,6 +44,7 @@ from lib._io import atomic_write
 from lib.device import resolve_device
 from lib.train.distributed import is_main_process, world_size
 from lib.train.progress import progress
+from lib.train.seeding import deterministic_algorithms
 
 STATE_FORMAT = 2
 # Format 1 held torch's CPU RNG state only; it is still read (its other RNGs are left as they are).
@@ -316,3 +322,116 @@ def run_steps(
             ):
                 on_checkpoint(done)
     return history
+
+
+def run_classifier_steps(
+    net: nn.Module,
+    sample_batch: Callable[[], tuple[torch.Tensor, torch.Tensor]],
+    *,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    steps: int,
+    generators: Mapping[str, torch.Generator],
+    config: dict,
+    logits: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    weight: torch.Tensor | None = None,
+    state_path: str | os.PathLike | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 0,
+    desc: str | None = None,
+    log: Callable[[str], None] | None = print,
+    log_every: int = 100,
+    start_time: float | None = None,
+) -> list[float]:
+    """Train the classifier ``net`` for ``steps`` cross-entropy steps; returns every step's loss.
+
+    Each step puts ``net`` in training mode, draws ``(x, y) = sample_batch()`` (inputs and int64
+    class indices; the sampler draws from ``generators``), takes ``F.cross_entropy(logits(x), y,
+    weight=weight)`` (``logits`` defaults to ``net`` itself; ``weight``: one weight per class, or
+    ``None``), then ``optimizer.step()`` and ``schedule.step()``. The steps run through
+    :func:`run_steps` with deterministic algorithms switched on; ``net`` is left in eval mode.
+
+    ``log`` (``None``: silent) gets ``"step k/steps: loss m, t s"`` every ``log_every`` steps and
+    after the last one — m the mean of the last ``log_every`` losses, t the seconds since
+    ``start_time`` (a ``time.perf_counter()`` value; default: this call). With ``state_path`` a
+    :func:`save_state` state — ``net`` as ``"net"``, ``optimizer`` as ``"opt"``, ``schedule`` as
+    ``"schedule"``, ``generators`` by their names, and ``extra = {"config": config, "losses":
+    losses so far}`` — is written every ``checkpoint_every`` steps (0: never in between) and at
+    the end. ``resume`` first loads that state through :func:`resume_run` (which refuses a state
+    of another ``config``) and continues from its step, so that the run ends with the weights and
+    losses of an uninterrupted one.
+    """
+    steps = check_positive_int(steps, "steps")
+    log_every = check_positive_int(log_every, "log_every")
+    if (
+        isinstance(checkpoint_every, bool)
+        or not isinstance(checkpoint_every, int)
+        or checkpoint_every < 0
+    ):
+        raise ValueError(f"checkpoint_every: expected an integer ≥ 0, got {checkpoint_every!r}")
+    if not callable(sample_batch):
+        raise TypeError(f"sample_batch: expected a callable, got {type(sample_batch).__name__}")
+    if logits is None:
+        logits = net
+    elif not callable(logits):
+        raise TypeError(f"logits: expected a callable, got {type(logits).__name__}")
+    if weight is not None and not isinstance(weight, torch.Tensor):
+        raise TypeError(f"weight: expected a tensor or None, got {type(weight).__name__}")
+    if weight is not None and (weight.ndim != 1 or not weight.is_floating_point()):
+        raise ValueError(
+            "weight: expected a 1-D float tensor (one weight per class), got shape "
+            f"{tuple(weight.shape)} of {weight.dtype}"
+        )
+    if resume and state_path is None:
+        raise ValueError("resume: needs a state_path to resume from")
+    generators = _check_generators(generators)
+    start = time.perf_counter() if start_time is None else start_time
+    state = {
+        "modules": {"net": net},
+        "optimizers": {"opt": optimizer},
+        "schedulers": {"schedule": schedule},
+        "generators": generators,
+    }
+    running: list[float] = []
+    done = 0
+    if resume:
+        done, extra = resume_run(state_path, config, **state)
+        if "losses" not in extra:
+            raise ValueError(
+                f"{state_path}: the state has no losses; start afresh without --resume"
+            )
+        running = [float(v) for v in extra["losses"]]
+
+    def step_fn(step: int) -> dict[str, float]:
+        net.train()
+        x, y = sample_batch()
+        loss = F.cross_entropy(logits(x), y, weight=weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        running.append(float(loss.detach()))
+        if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
+            mean = sum(running[-log_every:]) / len(running[-log_every:])
+            log(f"step {step + 1}/{steps}: loss {mean:.3f}, {time.perf_counter() - start:.0f} s")
+        return {"loss": running[-1]}
+
+    def on_checkpoint(steps_done: int) -> None:
+        if state_path is not None:
+            save_state(
+                state_path, step=steps_done, **state, extra={"config": config, "losses": running}
+            )
+
+    with deterministic_algorithms(True):
+        if done < steps:
+            run_steps(
+                step_fn,
+                steps=steps,
+                start_step=done,
+                desc=desc,
+                checkpoint_every=checkpoint_every,
+                on_checkpoint=on_checkpoint,
+                enabled=False,  # the log lines report the progress
+            )
+    net.eval()
+    return running

@@ -399,3 +399,21 @@ def test_vgg19_feature_extractor_matches_torchvision(vgg_model, weights_file):
     assert "vgg19" in net.describe() and weights_file.name in net.describe()
     net.train()  # the dropout of the classifier never switches on
     torch.testing.assert_close(net(x), out["fc7"])
+
+
+def test_tiles_compare_crops_at_their_own_resolution(course_cnn):
+    """``tile=t`` is the loss over the t×t crops as one batch (the course network resizes a
+    whole 64² frame to 32², the tiles it sees at full resolution)."""
+    net = perceptual_net(backend="course", device="cpu", course_network=course_cnn)
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2, 3, 64, 64, generator=gen), torch.rand(2, 3, 64, 64, generator=gen)
+
+    def crops(z):
+        return torch.cat([z[:, :, i : i + 32, j : j + 32] for i in (0, 32) for j in (0, 32)])
+
+    tiled = perceptual_loss(net, x, y, tile=32)
+    # the crops' order within the batch does not change a mean
+    assert torch.allclose(tiled, perceptual_loss(net, crops(x), crops(y)), atol=1e-6)
+    assert not torch.allclose(tiled, perceptual_loss(net, x, y))
+    with pytest.raises(ValueError, match="multiples of tile"):
+        perceptual_loss(net, x, y, tile=24)

@@ -17,6 +17,7 @@ from lib.features import random_cnn
 from lib.features.video import load_street_c3d
 from lib.metrics import fid
 from lib.metrics.video import (
+    blur_matched,
     clip_features,
     estimate_flow,
     estimated_warping_error,
@@ -25,6 +26,7 @@ from lib.metrics.video import (
     per_frame_fid,
     per_frame_kid,
     pose_distance,
+    sharpness,
     video_frechet_distance,
     video_metrics,
     warping_error,
@@ -294,3 +296,22 @@ def test_median_smoothing_lowers_the_pose_distance_of_a_noisy_detector():
     raw = pose_distance(detected, clip.poses, conf)
     smoothed = pose_distance(smooth_keypoints(detected, conf, window=7), clip.poses)
     assert smoothed < 0.8 * raw and raw > 1.0
+
+
+def test_sharpness_and_the_blur_matched_baseline():
+    clips = street(2, frames=4, size=32, seed=2).frames
+    flat = torch.full_like(clips, 0.5)
+    assert sharpness(flat) == 0.0
+    # ½·mean((∂x)² + (∂y)²) of a unit step along x on one column boundary
+    step = torch.zeros(1, 1, 1, 4, 4)
+    step[..., 2:] = 1
+    assert math.isclose(sharpness(step), 0.5 * (4 / 12 + 0.0), rel_tol=1e-6)
+    sigmas = [0.0, 0.5, 1.0, 1.5, 2.0]
+    values = [sharpness(blur_matched(clips, clips, sigmas=[s])[0]) for s in sigmas]
+    assert values == sorted(values, reverse=True)  # more blur, less high-frequency energy
+    target = blur_matched(clips, clips, sigmas=[1.0])[0]
+    blurred, sigma = blur_matched(clips, target)
+    assert math.isclose(sigma, 1.0, abs_tol=1e-6) and torch.allclose(blurred, target)
+    assert blur_matched(clips, clips)[1] == 0.0  # already as sharp as itself
+    with pytest.raises(ValueError, match="sigmas"):
+        blur_matched(clips, clips, sigmas=[-1.0])

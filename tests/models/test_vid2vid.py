@@ -14,7 +14,6 @@ import pytest
 import torch
 
 from lib.datasets.street import STREET_CLASSES, street
-from lib.metrics.video import warping_error
 from lib.models import vid2vid as V
 from lib.video import pixel_grid, warp
 
@@ -156,9 +155,9 @@ def test_reference_flow_sources(clips):
 
 
 # ---------------------------------------------------------------------------------- losses
-@pytest.mark.parametrize("flow_source", ["exact", "dis", "none"])
+@pytest.mark.parametrize("flow_source", ["exact", "dis", "none", "zero"])
 def test_losses_have_the_papers_terms(clips, flow_source):
-    g, d_i = _small(), V.ImageDiscriminator(width=8)
+    g, d_i = _small(zero_flow=flow_source == "zero"), V.ImageDiscriminator(width=8)
     d_v = V.VideoDiscriminator(width=8)
     flow, conf = V.reference_flow(clips, flow_source)
     fake = V.generate_clip(g, clips.labels[:2])
@@ -166,8 +165,9 @@ def test_losses_have_the_papers_terms(clips, flow_source):
         fake, clips.frames[:2], clips.labels[:2], flow[:2], conf[:2],
         image_d=d_i, video_d=d_v, flow_source=flow_source,
     )  # fmt: skip
-    expected = {"gan_image", "fm_image", "gan_video", "fm_video", "flow", "total"}
+    expected = {"gan_image", "fm_image", "gan_video", "fm_video", "l1", "total"}
     expected |= {"mask"} if flow_source != "none" else set()
+    expected |= {"flow"} if flow_source != "zero" else set()  # the copy control has no flow
     assert set(terms) == expected
     parts = sum(v for k, v in terms.items() if k != "total")
     assert torch.allclose(terms["total"], parts)
@@ -176,8 +176,80 @@ def test_losses_have_the_papers_terms(clips, flow_source):
     )
     assert set(d_terms) == {"d_image", "d_video", "total"}
     assert V.LOSS_WEIGHTS == {
-        "gan": 1.0, "feature_matching": 10.0, "perceptual": 10.0, "flow": 10.0
+        "gan": 1.0, "feature_matching": 10.0, "perceptual": 10.0, "flow": 10.0, "l1": 10.0
     }  # fmt: skip
+
+
+def test_flow_and_mask_terms_by_hand():
+    """flow = 10·(mean |warp(x_{t−1}, w̃) − x_t| + mean_conf |w̃ − w| / 2); mask = 10·(mean m̃
+    where the flow is trusted + mean (1 − m̃) where it is not), each side weighing half."""
+    gen = torch.Generator().manual_seed(1)
+    prev, cur = torch.rand(2, 3, 8, 8, generator=gen), torch.rand(2, 3, 8, 8, generator=gen)
+    flow, ref = torch.randn(2, 2, 8, 8, generator=gen), torch.randn(2, 2, 8, 8, generator=gen)
+    mask = torch.rand(2, 1, 8, 8, generator=gen)
+    conf = (torch.rand(2, 1, 8, 8, generator=gen) < 0.9).float()
+    terms = V.flow_losses(flow, mask, prev, cur, ref, conf)
+    warp_term = (warp(prev, flow) - cur).abs().mean()
+    epe = ((flow - ref).abs() * conf).sum() / conf.sum() / 2
+    assert torch.allclose(terms["flow"], 10 * (warp_term + epe))
+    vis, occ = conf.bool(), ~conf.bool()
+    assert torch.allclose(terms["mask"], 10 * (mask[vis].mean() + (1 - mask[occ]).mean()))
+    # a perfect mask costs nothing, whatever the share of occluded pixels
+    assert float(V.flow_losses(flow, 1 - conf, prev, cur, ref, conf)["mask"]) == 0
+    copy = V.flow_losses(torch.zeros_like(flow), mask, prev, cur, ref, conf, flow_source="zero")
+    assert set(copy) == {"mask"}
+
+
+def test_given_frames_start_the_roll_out(clips):
+    g = _small()
+    given = clips.frames[:2, :2]
+    fake = V.generate_clip(g, clips.labels[:2], given=given)
+    assert torch.equal(fake["image"][:, :2], given) and torch.equal(fake["h"][:, :2], given)
+    assert not fake["flow"][:, :2].any() and not fake["mask"][:, :2].any()
+    with torch.no_grad():  # frame 2 is made from the given frames 0 and 1
+        step = g(clips.labels[:2, :3], given, True)
+    assert torch.allclose(fake["image"][:, 2], step["image"], atol=1e-6)
+    # the image losses leave the given frames out; D_I never sees them as fakes
+    d_i = V.ImageDiscriminator(width=8)
+    flow, conf = V.reference_flow(clips[:2], "exact")
+    args = (fake, clips.frames[:2], clips.labels[:2], flow)
+    terms = V.generator_losses(*args, conf, image_d=d_i, start=2)
+    same = {**fake, "image": fake["image"].clone(), "h": fake["h"].clone()}
+    same["image"][:, :2] = 0  # changing the given frames changes no image term
+    same["h"][:, :2] = 0
+    again = V.generator_losses(same, *args[1:], conf, image_d=d_i, start=2)
+    for key in ("gan_image", "fm_image", "l1"):
+        assert torch.allclose(terms[key], again[key]), key
+    assert set(V.discriminator_losses(*args, image_d=d_i, start=2)) == {"d_image", "total"}
+    with pytest.raises(ValueError, match="given"):
+        V.generate_clip(g, clips.labels[:2], given=clips.frames[:1, :2])
+    with pytest.raises(ValueError, match="start"):
+        V.generator_losses(*args, conf, image_d=d_i, start=6)
+
+
+def test_zero_flow_copy_control(clips):
+    g = _small(zero_flow=True)
+    assert not hasattr(g, "head_w") and hasattr(g, "head_m")
+    out = g(clips.labels[:2, :3], clips.frames[:2, :2])
+    assert float(out["flow"].abs().sum()) == 0
+    assert torch.equal(out["warped"], clips.frames[:2, 1])  # the previous frame, in place
+    assert g.config["zero_flow"] and V.Vid2VidGenerator.from_config(g.config).zero_flow
+    with pytest.raises(ValueError, match="mask"):
+        V.Vid2VidGenerator(warp=False, zero_flow=True)
+    zero, conf = V.reference_flow(clips, "zero")
+    assert float(zero.abs().sum()) == 0 and float(conf[:, 0].sum()) == 0
+    # trusted where the previous frame copied in place matches (the authors' rule)
+    err = (clips.frames[:, 1:] - clips.frames[:, :-1]).abs().mean(2, keepdim=True)
+    assert torch.equal(conf[:, 1:].bool(), err < V.CONFIDENCE_THRESHOLD)
+
+
+def test_flow_and_image_branches_are_separate(clips):
+    g = _small()
+    out = g(clips.labels[:1, :3], clips.frames[:1, :2])
+    out["flow"].sum().backward()
+    assert all(p.grad is None for p in g.trunk.parameters())
+    assert all(p.grad is None for p in g.head_h.parameters())
+    assert any(p.grad is not None for p in g.flow_trunk.parameters())
 
 
 def test_a_few_steps_lower_the_loss_on_a_tiny_clip(clips):
@@ -256,13 +328,16 @@ def test_training_script_runs_saves_and_resumes(tmp_path):
     from lib.train.recipes import vid2vid as T
 
     cfg = T.parse_args(
-        ["--size", "32", "--levels", "1", "--steps", "2", "--batch", "1", "--clips", "2",
+        ["--size", "32", "--levels", "1", "--steps", "2", "--warmup", "1",
+         "--batch", "1", "--clips", "2",
          "--clip-frames", "5", "--width", "8", "--d-width", "8", "--perceptual", "none",
          "--out", str(tmp_path / "out"), "--state-dir", str(tmp_path / "state"),
          "--no-progress", "--device", "cpu"]
     )  # fmt: skip
     g, report = T.train(cfg)
-    assert report["history"]["single"] and len(report["history"]["single"]) == 2
+    history = report["history"]["single"]
+    assert len(history) == 3  # 1 warm-up step + 2 adversarial steps
+    assert set(history[0]) == {"warmup_l1", "warmup_flow", "warmup_mask"}
     loaded = V.load_vid2vid("full", folder=tmp_path / "out")
     with torch.no_grad():
         labels = street(1, frames=3, size=32, seed=5).labels
@@ -271,9 +346,10 @@ def test_training_script_runs_saves_and_resumes(tmp_path):
     assert (a - b).abs().max() < 0.03  # float16 storage
     entry = loaded.info
     assert entry["command"].startswith("python -m lib.train vid2vid") and entry["sha256"]
-    state = tmp_path / "state" / "full-exact-single.state.pt"
-    step, extra = load_state(state, modules={"generator": V.Vid2VidGenerator(width=8, blocks=2)})
-    assert step == 2 and extra["stage"] == "single"
+    state = tmp_path / "state" / "full-seed0-exact-single.state.pt"
+    net = V.Vid2VidGenerator(width=8, blocks=2, norm="batch")
+    step, extra = load_state(state, modules={"generator": net})
+    assert step == 3 and extra["stage"] == "single"
     _, resumed = T.train(dataclasses.replace(cfg, steps=3, resume=True))
     assert len(resumed["history"]["single"]) == 1  # only the missing step ran
     # a corrupted weight file is refused with the retrain command
@@ -293,6 +369,11 @@ def test_training_config_validation(capsys):
         T.TrainConfig(variant="big").validate()
     gpu = T.parse_args(["--preset", "gpu"])
     assert gpu.size == 256 and gpu.width == 64
+    assert T.parse_args(["--variant", "copy"]).flow == "zero"  # the copy control's target
+    with pytest.raises(SystemExit):
+        T.parse_args(["--flow", "zero"])
+    with pytest.raises(SystemExit):
+        T.parse_args(["--real-start", "1.5"])
 
 
 @pytest.mark.slow
@@ -316,63 +397,68 @@ def test_two_processes_under_torchrun_keep_identical_replicas(tmp_path):
 
 
 # ------------------------------------------------------------------- committed weights, claims
+# The bars themselves (flow, mask, segmentation, warping vs the copy control) are asserted on the
+# committed weights in tests/evaluation/test_model_bars.py.
 @pytest.fixture(scope="module")
 def committed():
-    if not (V.VID2VID_DIR / "manifest.json").is_file():
+    try:
+        seeds = {v: V.committed_seeds(v) for v in V.VARIANTS}
+    except FileNotFoundError:
         pytest.skip("no committed vid2vid weights")
-    return {v: V.load_vid2vid(v) for v in V.VARIANTS}
+    return {v: V.load_vid2vid(v, seed=seeds[v][0]) for v in V.VARIANTS}, seeds
 
 
 def test_committed_generators_load(committed):
-    for variant, g in committed.items():
-        assert g.levels == 2 and g.use_warp == (variant != "no_warp")
+    generators, seeds = committed
+    for variant, g in generators.items():
+        assert len(seeds[variant]) >= 3  # every variant with at least three seeds
+        assert g.use_warp == (variant != "no_warp") and g.zero_flow == (variant == "copy")
         assert g.info["size"] == 64 and g.info["variant"] == variant
+        assert g.info["command"].startswith("python -m lib.train vid2vid")
     with pytest.raises(ValueError, match="variant"):
         V.load_vid2vid("huge")
+    with pytest.raises(FileNotFoundError, match="--variant full --seed 99"):
+        V.load_vid2vid("full", seed=99)
 
 
-@pytest.fixture(scope="module")
-def rollouts(committed):
-    test = street(4, frames=8, size=64, seed=1234)
+def test_committed_generator_composites_its_heads(committed):
+    generators, _ = committed
+    test = street(2, frames=6, size=64, seed=1234, camera_speed=2.0)
     with torch.no_grad():
-        out = {v: V.generate_clip(g, test.labels) for v, g in committed.items()}
-    return test, out
-
-
-def test_full_model_is_more_consistent_than_without_warping(rollouts):
-    """Notebook 10's ablation at test scale: warping error with the exact flow (notebook:
-    0.0014 full, 0.0041 without warping, 0.0007 real video)."""
-    test, out = rollouts
-    errors = {v: warping_error(o["image"], test.flow, test.occlusion) for v, o in out.items()}
-    real = warping_error(test.frames, test.flow, test.occlusion)
-    assert real < errors["full"] < errors["no_warp"]
-    assert errors["no_warp"] > 2 * errors["full"]
-
-
-def test_committed_generator_learned_the_flow_and_the_composite(rollouts):
-    test, out = rollouts
-    full = out["full"]
-    visible = ~test.occlusion[:, 1:]
-    epe = (full["flow"][:, 1:] - test.flow[:, 1:]).norm(dim=2)[visible].mean()
-    still = test.flow[:, 1:].norm(dim=2)[visible].mean()
-    assert epe < still  # closer to the exact flow than "no motion" (notebook: 0.96 vs 1.00 px)
+        full = V.generate_clip(generators["full"], test.labels)
+        no_warp = V.generate_clip(generators["no_warp"], test.labels)
     m = full["mask"][:, 1:]
     composite = (1 - m) * warp(full["image"][:, :-1], full["flow"][:, 1:]) + m * full["h"][:, 1:]
     assert torch.allclose(composite, full["image"][:, 1:], atol=1e-5)
-    assert float(m.mean()) < 0.5  # most of each frame is copied from the previous one
-    assert torch.equal(out["no_warp"]["image"], out["no_warp"]["h"])
+    assert torch.equal(no_warp["image"], no_warp["h"])
 
 
 def test_editing_the_labels_changes_the_output_where_they_changed(committed):
-    # Notebook 10, section 7 (committed run: mean |change| 0.102 where cars became road, 0.019
-    # elsewhere, 12 clips × 12 frames).
-    test = street(3, frames=6, size=64, seed=11)
+    # Notebook 10, section 7: turning every car into road changes the output there.
+    generators, _ = committed
+    test = street(3, frames=6, size=64, seed=11, camera_speed=2.0)
     car, road = STREET_CLASSES.index("car"), STREET_CLASSES.index("road")
     edited_labels = torch.where(test.labels == car, road, test.labels)
     with torch.no_grad():
-        before = V.generate_clip(committed["full"], test.labels, keep=("image",))["image"]
-        after = V.generate_clip(committed["full"], edited_labels, keep=("image",))["image"]
+        before = V.generate_clip(generators["full"], test.labels, keep=("image",))["image"]
+        after = V.generate_clip(generators["full"], edited_labels, keep=("image",))["image"]
     changed = (test.labels == car).unsqueeze(2)
     delta = (after - before).abs().mean(2, keepdim=True)
     assert bool(changed.any())
     assert float(delta[changed].mean()) > 3 * float(delta[~changed].mean())
+
+
+def test_batch_norm_uses_batch_statistics_in_generation_too(clips):
+    """norm="batch" keeps no running averages: eval mode normalises with the batch's own
+    statistics (pix2pix's test-time batch norm), so a batch of one clip is normalised alone."""
+    torch.manual_seed(0)
+    g = V.Vid2VidGenerator(width=8, blocks=1, norm="batch").eval()
+    assert not any("running" in k or "tracked" in k for k in g.state_dict())
+    with torch.no_grad():
+        both = V.generate_clip(g, clips.labels[:2, :3])["image"]
+        first = V.generate_clip(g, clips.labels[:1, :3])["image"]
+        again = V.generate_clip(g, clips.labels[:2, :3])["image"]
+    assert torch.equal(both, again)  # deterministic
+    assert not torch.allclose(both[:1], first)  # the other clip of the batch enters
+    rebuilt = V.Vid2VidGenerator.from_config(g.config)
+    rebuilt.load_state_dict(g.state_dict())

@@ -6,7 +6,16 @@ import pytest
 import torch
 from torch import nn
 
-from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+from lib.train import loop
+from lib.train.loop import (
+    init_distributed,
+    load_state,
+    run_classifier_steps,
+    run_steps,
+    save_state,
+    unwrap,
+    wrap_ddp,
+)
 
 
 def _model_and_opt(seed=0):
@@ -157,8 +166,120 @@ def test_state_restores_data_generators_schedulers_and_global_rngs(tmp_path):
         save_state(path, step=0, modules={"net": model2}, generators={"g": 3})
 
 
+# ------------------------------------------------------------------------- classifier steps
+class _Stop(Exception):
+    pass
+
+
+def _classifier(steps, stop_at=None):
+    """A linear two-class classifier on separable points (class: the sign of x₀), its SGD
+    optimiser and one-cycle schedule, and a sampler that raises :class:`_Stop` on its call
+    ``stop_at`` (a run killed there)."""
+    torch.manual_seed(0)
+    net = nn.Linear(2, 2)
+    opt = torch.optim.SGD(net.parameters(), lr=0.5)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=steps)
+    gen = torch.Generator().manual_seed(1)
+    calls = []
+
+    def sample_batch():
+        calls.append(1)
+        if len(calls) == stop_at:
+            raise _Stop
+        x = torch.randn(16, 2, generator=gen)
+        return x, (x[:, 0] > 0).long()
+
+    return net, sample_batch, {"optimizer": opt, "schedule": schedule, "generators": {"g": gen}}
+
+
+def test_classifier_steps_learn_log_checkpoint_and_resume(tmp_path, monkeypatch):
+    saved = []
+    save = loop.save_state
+    monkeypatch.setattr(
+        loop, "save_state", lambda path, **kw: saved.append(kw["step"]) or save(path, **kw)
+    )
+    config = {"steps": 8}
+    weight = torch.tensor([1.0, 2.0])
+    net, sample, parts = _classifier(8)
+    lines = []
+    losses = run_classifier_steps(
+        net, sample, steps=8, config=config, weight=weight, log=lines.append, log_every=3, **parts
+    )
+    assert len(losses) == 8 and sum(losses[-3:]) / 3 < losses[0] / 2  # it learns
+    assert not net.training
+    assert [line.split(":")[0] for line in lines] == ["step 3/8", "step 6/8", "step 8/8"]
+    assert lines[-1].startswith(f"step 8/8: loss {sum(losses[-3:]) / 3:.3f}, ")
+    assert saved == []  # no state_path: no state
+
+    # Killed during step 5 (after the state of step 4), then resumed: the same run, bit for bit.
+    path = tmp_path / "state.pt"
+    net2, sample2, parts2 = _classifier(8, stop_at=5)
+    with pytest.raises(_Stop):
+        run_classifier_steps(
+            net2,
+            sample2,
+            steps=8,
+            config=config,
+            weight=weight,
+            state_path=path,
+            checkpoint_every=2,
+            log=None,
+            **parts2,
+        )
+    assert saved == [2, 4]
+    net3, sample3, parts3 = _classifier(8)
+    resumed = run_classifier_steps(
+        net3,
+        sample3,
+        steps=8,
+        config=config,
+        weight=weight,
+        state_path=path,
+        resume=True,
+        checkpoint_every=2,
+        log=None,
+        **parts3,
+    )
+    assert saved == [2, 4, 6, 8]
+    assert resumed == losses
+    for a, b in zip(net.state_dict().values(), net3.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    net4, sample4, parts4 = _classifier(8)
+    with pytest.raises(ValueError, match="another run"):
+        run_classifier_steps(
+            net4, sample4, steps=8, config={"steps": 9}, state_path=path, resume=True, **parts4
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"steps": 0}, ValueError, "steps"),
+        ({"log_every": 0}, ValueError, "log_every"),
+        ({"checkpoint_every": -1}, ValueError, "checkpoint_every"),
+        ({"weight": [1.0, 2.0]}, TypeError, "weight"),
+        ({"weight": torch.ones(2, 2)}, ValueError, "weight"),
+        ({"resume": True}, ValueError, "state_path"),
+        ({"generators": {"g": 3}}, TypeError, "generators"),
+    ],
+)
+def test_classifier_steps_refuse_bad_arguments(change, error, match):
+    net, sample, parts = _classifier(4)
+    arguments = {"steps": 4, "config": {}, **parts, **change}
+    with pytest.raises(error, match=match):
+        run_classifier_steps(net, sample, **arguments)
+
+
 # ------------------------------------------------------------------------------ command lines
-TRAINERS = ("classifiers", "clip_network", "dcgan", "vid2vid", "dance", "cartoongan")
+TRAINERS = (
+    "classifiers",
+    "clip_network",
+    "street_segmenter",
+    "dcgan",
+    "vid2vid",
+    "dance",
+    "cartoongan",
+)
 BAD_ARGUMENTS = [
     ("classifiers", ["--seed", "-1"]),
     ("classifiers", ["--only", "nope"]),
@@ -166,6 +287,8 @@ BAD_ARGUMENTS = [
     ("clip_network", ["--batch", "x"]),
     ("clip_network", ["--threads", "0"]),
     ("clip_network", ["--checkpoint-every", "-1"]),
+    ("street_segmenter", ["--steps", "0"]),
+    ("street_segmenter", ["--seed", "8"]),
     ("classifiers", ["--epochs", "0"]),
     ("classifiers", ["--train-images", "x"]),
     ("classifiers", ["--checkpoint-every", "-2"]),

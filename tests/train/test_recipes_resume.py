@@ -63,6 +63,13 @@ def _clip_network(folder: Path) -> tuple[list[str], Path, int]:
     return args, folder / "out" / "street-c3d-state.pt", 6
 
 
+def _street_segmenter(folder: Path) -> tuple[list[str], Path, int]:
+    args = ["street_segmenter", "--steps", "6", "--batch", "2", "--clips", "4"]
+    args += ["--clip-frames", "2", "--eval-clips", "4", "--threads", "1"]
+    args += ["--checkpoint-every", "2", "--out", str(folder / "out")]
+    return args, folder / "out" / "street-segmenter-state.pt", 6
+
+
 def _classifiers(folder: Path) -> tuple[list[str], Path, int]:
     # 4 steps an epoch: a state every 3 steps is written mid-epoch.
     args = ["classifiers", "--only", "shapes-cnn", "--epochs", "2", "--train-images", "128"]
@@ -77,6 +84,7 @@ RECIPES = {
     "cartoongan": _cartoongan,
     "dcgan": _dcgan,
     "clip_network": _clip_network,
+    "street_segmenter": _street_segmenter,
     "classifiers": _classifiers,
 }
 

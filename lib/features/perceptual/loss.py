@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from lib._checks import as_tensor, check_choice
+from lib._checks import as_tensor, check_choice, check_positive_int
 from lib.device import resolve_device
 from lib.features.classifiers import CourseCNN
 from lib.features.perceptual.nets import (
@@ -97,12 +97,27 @@ def perceptual_net(
     return net.to(target).eval()
 
 
+def _tiles(images: torch.Tensor, tile: int) -> torch.Tensor:
+    """N×C×H×W → (N·H/t·W/t)×C×t×t non-overlapping crops."""
+    check_positive_int(tile, "tile")
+    if images.ndim != 4 or images.shape[-1] % tile or images.shape[-2] % tile:
+        raise ValueError(
+            f"tile: the images' height and width must be multiples of tile = {tile}, got shape "
+            f"{tuple(images.shape)}"
+        )
+    n, c, h, w = images.shape
+    crops = images.reshape(n, c, h // tile, tile, w // tile, tile).permute(0, 2, 4, 1, 3, 5)
+    return crops.reshape(-1, c, tile, tile)
+
+
 def perceptual_loss(
     net: PerceptualNet,
     x: torch.Tensor,
     y: torch.Tensor,
     layer_weights: Mapping[str, float] | Sequence[float] | None = None,
     distance: str = "l1",
+    *,
+    tile: int | None = None,
 ) -> torch.Tensor:
     """Σ_l w_l · mean_{n,c,h,w} |φ_l(x) − φ_l(y)| (``"l1"``) or of (φ_l(x) − φ_l(y))² (``"l2"``).
 
@@ -119,6 +134,10 @@ def perceptual_loss(
             (vid2vid's 1/32 … 1 for relu1_1 … relu5_1) and 1 for a layer not listed there.
             Weights must be finite and ≥ 0.
         distance: ``"l1"`` (the papers') or ``"l2"``.
+        tile: compare the non-overlapping ``tile``×``tile`` crops of x and y as a batch instead
+            of the whole images (H and W must be multiples of it). A network that resizes its
+            input (the course network works at 32×32) then sees every pixel of a larger image at
+            the image's own resolution; with VGG19 it only limits the receptive field.
 
     Returns a 0-d tensor on the network's device; x and y go through the network as one batch.
     """
@@ -132,6 +151,8 @@ def perceptual_loss(
         raise ValueError(
             f"x and y: expected the same shape, got {tuple(x.shape)} and {tuple(y.shape)}"
         )
+    if tile is not None:
+        x, y = _tiles(x, tile), _tiles(y, tile)
     x, y = net.validate(x, "x"), net.validate(y, "y")
     weights = _layer_weights(net, layer_weights)
     layers = [layer for layer, w in weights.items() if w != 0]

@@ -17,16 +17,20 @@ Pieces (Wang et al. 2018, "Video-to-Video Synthesis", §3 and the authors' code;
 from :mod:`lib.models.pix2pixhd`):
 
 - :class:`Vid2VidGenerator`: two encoders (labels s_{t−L}^t; previous frames) whose bottleneck
-  features are **summed**, residual blocks, one up-sampling decoder, and the heads h (7×7 conv,
-  tanh), w (3×3 conv × W/51.2, i.e. the paper's ×20 at 1024 px wide) and m (3×3 conv, sigmoid).
+  features are **summed**, then two branches of residual blocks and an up-sampling decoder, as
+  in the authors' code: one ends in the head h (7×7 conv, tanh), the other in the heads w
+  (3×3 conv × W/51.2, i.e. the paper's ×20 at 1024 px wide) and m (3×3 conv, sigmoid).
   ``warp=False`` builds the "no flow warping" ablation (x̃_t = h̃_t, a per-frame pix2pixHD
-  that still sees the previous frames). **Coarse-to-fine**: ``Vid2VidGenerator(coarse=g1)``
+  that still sees the previous frames); ``zero_flow=True`` the **zero-flow copy control**
+  (no flow head: the mask blends h̃_t with the previous frame copied in place, so what warping
+  adds over copying can be measured). **Coarse-to-fine**: ``Vid2VidGenerator(coarse=g1)``
   is a finer generator on top of a trained coarse one (pix2pixHD's local enhancer): its
   encoders work at twice the coarse resolution and down-sample once, their features are summed
-  with the coarse generator's last feature map (computed on 2×-pooled inputs), and its own
-  residual blocks, decoder and heads make the full-resolution frame.
+  with the coarse generator's last feature maps (computed on 2×-pooled inputs), and its own
+  branches and heads make the full-resolution frame.
 - :func:`generate_clip`: the sequential roll-out over a whole clip (missing previous frames
-  at t < L are zeros and the first frame is pure hallucination, m = 1).
+  at t < L are zeros and the first frame is pure hallucination, m = 1); ``given=`` starts it
+  from real frames instead, as the authors' training does.
 - :class:`ImageDiscriminator`: multi-scale PatchGAN on (one-hot label, image), applied to x̃_t
   and to h̃_t. :class:`VideoDiscriminator`: PatchGANs on K = 3 consecutive frames plus the K−1
   reference flows between them, one per temporal scale (frames 1, 2, … apart);
@@ -34,14 +38,19 @@ from :mod:`lib.models.pix2pixhd`):
 - :func:`generator_losses` / :func:`discriminator_losses` with the paper's weights
   (:data:`LOSS_WEIGHTS`): LSGAN 1, feature matching 10, perceptual ("VGG") 10, flow 10 (L1
   against the reference flow plus L1 of the real previous frame warped by w̃ — the paper's
-  λ_W L_W). Flow supervision (:data:`FLOW_SOURCES`): ``"exact"`` (the street's rendered flow,
-  occluded pixels left out), ``"dis"`` (OpenCV's DIS estimate,
-  :func:`lib.metrics.video.estimate_flow`, standing in for FlowNet2) or ``"none"`` (only the
-  warp term, i.e. self-supervised flow).
+  λ_W L_W), and two additions for the course's CPU budget: pix2pix's L1 to the real frame
+  (10) and a mask target on *both* sides (0 where the reference flow is trusted, as in the
+  authors' code, and 1 where it is not; :func:`flow_losses`). Flow supervision
+  (:data:`FLOW_SOURCES`): ``"exact"`` (the street's rendered flow, occluded pixels left out),
+  ``"dis"`` (OpenCV's DIS estimate, :func:`lib.video.estimate_flow`, standing in for
+  FlowNet2), ``"none"`` (only the warp term, i.e. self-supervised flow) or ``"zero"`` (the
+  copy control's).
 - The measures of the notebook's ablation live in :mod:`lib.metrics.video`
   (``warping_error`` under the exact flow, ``per_frame_fid``); :func:`flow_colours` draws flows.
-- :func:`load_vid2vid`: the committed trained generators (``data/vid2vid``, float16, sha256
-  checked); ``python -m lib.train vid2vid`` retrains them.
+- :func:`load_vid2vid`: the committed trained generators, one per variant and seed
+  (``data/vid2vid``, float16, sha256 checked; :func:`committed_seeds`);
+  ``python -m lib.train vid2vid`` retrains them, ``python -m lib models vid2vid`` measures
+  their bars (:mod:`lib.evaluation.model_bars`).
 
 Images are float RGB in [0, 1] at every public function (the networks work in [−1, 1] inside).
 
@@ -51,7 +60,13 @@ importable from ``lib.models.vid2vid`` itself.
 """
 
 from lib.models.vid2vid.checkpoints import RETRAIN as RETRAIN
-from lib.models.vid2vid.checkpoints import VARIANTS, VID2VID_DIR, load_vid2vid
+from lib.models.vid2vid.checkpoints import (
+    VARIANTS,
+    VID2VID_DIR,
+    committed_seeds,
+    load_vid2vid,
+    manifest_key,
+)
 from lib.models.vid2vid.flows import (
     CONFIDENCE_THRESHOLD as CONFIDENCE_THRESHOLD,
 )
@@ -62,7 +77,13 @@ from lib.models.vid2vid.flows import (
     reference_flow,
     video_windows,
 )
-from lib.models.vid2vid.losses import LOSS_WEIGHTS, discriminator_losses, generator_losses
+from lib.models.vid2vid.losses import (
+    LOSS_WEIGHTS,
+    class_balanced_l1,
+    discriminator_losses,
+    flow_losses,
+    generator_losses,
+)
 from lib.models.vid2vid.networks import (
     HISTORY,
     ImageDiscriminator,
@@ -87,7 +108,11 @@ __all__ = [
     "compose_flow",
     "reference_flow",
     "generator_losses",
+    "flow_losses",
+    "class_balanced_l1",
     "discriminator_losses",
     "flow_colours",
     "load_vid2vid",
+    "committed_seeds",
+    "manifest_key",
 ]

@@ -9,7 +9,7 @@ from lib._checks import check_choice
 from lib.datasets.street import StreetClips
 from lib.video import estimate_flow, warp
 
-FLOW_SOURCES = ("exact", "dis", "none")
+FLOW_SOURCES = ("exact", "dis", "none", "zero")
 # The authors' occlusion test for a reference flow: warp error < 0.02 on [−1, 1] images.
 CONFIDENCE_THRESHOLD = 0.01  # the same on [0, 1] images
 
@@ -56,7 +56,9 @@ def reference_flow(clips: StreetClips, source: str = "exact") -> tuple[torch.Ten
     N×T×1×H×W)``: ``"exact"`` gives the rendered flow and the non-occluded pixels; ``"dis"``
     the DIS estimate, trusted where it warps the real previous frame to within 0.02 on a
     [−1, 1] scale (the authors' rule); ``"none"`` zeros and zero confidence (no flow target;
-    the flow is then learned from the warp term alone). Frame 0 is never trusted.
+    the flow is then learned from the warp term alone); ``"zero"`` zero flow, trusted by the
+    same rule where the previous frame copied in place matches (the target of the zero-flow
+    copy control, which has no flow head). Frame 0 is never trusted.
     """
     check_choice(source, "source", FLOW_SOURCES)
     frames = clips.frames
@@ -64,8 +66,11 @@ def reference_flow(clips: StreetClips, source: str = "exact") -> tuple[torch.Ten
     if source == "exact":
         flow = clips.flow
         conf = (~clips.occlusion).unsqueeze(2).float()
-    elif source == "dis":
-        flow = estimate_flow(frames)[0]
+    elif source in ("dis", "zero"):
+        if source == "dis":
+            flow = estimate_flow(frames)[0]
+        else:
+            flow = torch.zeros(n, t_len, 2, h, w, device=frames.device)
         err = (warp(frames[:, :-1], flow[:, 1:]) - frames[:, 1:]).abs().mean(2, keepdim=True)
         conf = torch.cat([torch.zeros_like(err[:, :1]), (err < CONFIDENCE_THRESHOLD).float()], 1)
     else:

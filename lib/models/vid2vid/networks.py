@@ -85,8 +85,42 @@ def _encoder(c_in: int, width: int, downsamples: int, norm: str) -> nn.Sequentia
     return nn.Sequential(*layers)
 
 
+def _decoder(width: int, downsamples: int, norm: str) -> nn.Sequential:
+    up: list[nn.Module] = []
+    for i in reversed(range(downsamples)):
+        c_in, c_out = width * 2 ** (i + 1), width * 2**i
+        up += [
+            nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
+            norm_layer(norm, c_out),
+            nn.ReLU(inplace=True),
+        ]
+    return nn.Sequential(*up)
+
+
+def _batch_statistics_only(module: nn.Module) -> None:
+    """Make every batch norm of ``module`` normalise with the statistics of the batch it is given,
+    in training *and* in generation (pix2pix, Isola et al. 2017, §3.3), and keep no running
+    averages. A sequential generator sees very different inputs at its first step (no previous
+    frame) and later, and running averages over training batches fit neither: generated with
+    them, the committed street generators lose their colours and layout (segmentation accuracy
+    0.33 instead of 0.96 for the no-warping model). The price: the frames of one batch are
+    normalised together, so a batch of one clip behaves like instance normalisation and loses
+    the camera's pan (measured in notebook 10) — generate clips a dozen at a time."""
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.track_running_stats = False
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+
+
 class Vid2VidGenerator(nn.Module):
     """The sequential generator F with heads h (image), w (flow) and m (mask).
+
+    Two encoders (label maps, previous frames) whose outputs are summed feed two branches of
+    residual blocks and up-sampling decoders, as in the authors' code: one ends in the image
+    head h, the other in the flow and mask heads w and m (so the flow is not pulled around by
+    the image losses).
 
     ``forward(labels, previous)`` makes one frame: ``labels`` N×(L+1)×H×W class ids
     (s_{t−L}…s_t, oldest first), ``previous`` N×L×3×H×W the previous generated frames in [0, 1]
@@ -99,14 +133,19 @@ class Vid2VidGenerator(nn.Module):
         history: L (2 in the paper).
         width: channels after the first convolution (doubled by each down-sampling).
         downsamples, blocks: stride-2 convolutions and residual blocks of the coarsest level.
-        norm: ``"instance"`` (the paper), ``"batch"`` or ``"none"``.
+        norm: ``"instance"`` (the paper), ``"batch"`` (batch statistics in training and in
+            generation, no running averages) or ``"none"``.
         warp: False for the "no flow warping" ablation: no flow/mask heads, x̃_t = h̃_t.
+        zero_flow: True for the "zero-flow copy" control: no flow head, the flow is 0, so the
+            mask blends the previous frame *copied in place* with h̃_t — what warping adds over
+            plain copying is the difference between this control and the full model.
         coarse: a trained generator to refine (coarse-to-fine); this one then works at twice
             its resolution with ``width = coarse.width // 2`` and one down-sampling.
     """
 
     # Set by the loader on a committed network; declared so that they are plain attributes.
     variant: str
+    seed: int
     info: dict[str, Any]
 
     def __init__(
@@ -119,6 +158,7 @@ class Vid2VidGenerator(nn.Module):
         blocks: int = 3,
         norm: str = "instance",
         warp: bool = True,
+        zero_flow: bool = False,
         coarse: Vid2VidGenerator | None = None,
     ) -> None:
         super().__init__()
@@ -129,17 +169,24 @@ class Vid2VidGenerator(nn.Module):
         if not isinstance(warp, bool):
             raise TypeError(f"warp: expected True or False, got {warp!r}")
         self.use_warp = warp
+        if not isinstance(zero_flow, bool):
+            raise TypeError(f"zero_flow: expected True or False, got {zero_flow!r}")
+        if zero_flow and not warp:
+            raise ValueError("zero_flow: the copy control needs the mask (warp=True)")
+        self.zero_flow = zero_flow
         if coarse is not None:
             if not isinstance(coarse, Vid2VidGenerator):
                 raise TypeError(f"coarse: expected a Vid2VidGenerator, got {type(coarse)}")
-            if (coarse.num_classes, coarse.history, coarse.use_warp) != (
+            if (coarse.num_classes, coarse.history, coarse.use_warp, coarse.zero_flow) != (
                 num_classes,
                 history,
                 warp,
+                zero_flow,
             ):
                 raise ValueError(
-                    "coarse: the coarse generator must have the same num_classes, history and "
-                    f"warp, got ({coarse.num_classes}, {coarse.history}, {coarse.use_warp})"
+                    "coarse: the coarse generator must have the same num_classes, history, warp "
+                    f"and zero_flow, got ({coarse.num_classes}, {coarse.history}, "
+                    f"{coarse.use_warp}, {coarse.zero_flow})"
                 )
             if coarse.width % 2:
                 raise ValueError(f"coarse: its width must be even, got {coarse.width}")
@@ -152,22 +199,22 @@ class Vid2VidGenerator(nn.Module):
         self.label_encoder = _encoder(c_lab, width, downsamples, norm)
         self.image_encoder = _encoder(c_img, width, downsamples, norm)
         self.trunk = nn.Sequential(*(ResidualBlock(bottleneck, norm) for _ in range(blocks)))
-        up: list[nn.Module] = []
-        for i in reversed(range(downsamples)):
-            c_in, c_out = width * 2 ** (i + 1), width * 2**i
-            up += [
-                nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
-                norm_layer(norm, c_out),
-                nn.ReLU(inplace=True),
-            ]
-        self.decoder = nn.Sequential(*up)
+        self.decoder = _decoder(width, downsamples, norm)
+        if warp:  # the flow and mask have their own residual blocks and decoder (authors' code)
+            self.flow_trunk = nn.Sequential(
+                *(ResidualBlock(bottleneck, norm) for _ in range(blocks))
+            )
+            self.flow_decoder = _decoder(width, downsamples, norm)
         self.head_h = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(width, 3, 7), nn.Tanh())
-        if warp:
+        if warp and not zero_flow:
             flow_conv = nn.Conv2d(width, 2, 3)
             self.head_w = nn.Sequential(nn.ReflectionPad2d(1), flow_conv)
-            self.head_m = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(width, 1, 3))
             nn.init.zeros_(flow_conv.weight)  # start from the identity warp
             nn.init.zeros_(cast(torch.Tensor, flow_conv.bias))  # Conv2d has a bias by default
+        if warp:
+            self.head_m = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(width, 1, 3))
+        if norm == "batch":
+            _batch_statistics_only(self)
 
     # -- structure ---------------------------------------------------------------------------
     @property
@@ -193,6 +240,8 @@ class Vid2VidGenerator(nn.Module):
             "norm": self.norm,
             "warp": self.use_warp,
         }
+        if self.zero_flow:  # only when set, so that older configs read the same
+            cfg["zero_flow"] = True
         if self.coarse is not None:
             cfg["coarse"] = self.coarse.config
         return cfg
@@ -213,11 +262,23 @@ class Vid2VidGenerator(nn.Module):
         return self
 
     # -- forward -----------------------------------------------------------------------------
-    def _features(self, onehot: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+    def _features(
+        self, onehot: torch.Tensor, previous: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The last feature maps of the image branch and of the flow/mask branch (None without
+        warping); a coarse level's maps are added to this level's encoded inputs."""
         x = self.label_encoder(onehot) + self.image_encoder(previous)
+        x_image = x_flow = x
         if self.coarse is not None:
-            x = x + self.coarse._features(F.avg_pool2d(onehot, 2), F.avg_pool2d(previous, 2))
-        return self.decoder(self.trunk(x))
+            c_image, c_flow = self.coarse._features(
+                F.avg_pool2d(onehot, 2), F.avg_pool2d(previous, 2)
+            )
+            x_image = x + c_image
+            x_flow = x + c_flow if c_flow is not None else x
+        image = self.decoder(self.trunk(x_image))
+        if not self.use_warp:
+            return image, None
+        return image, self.flow_decoder(self.flow_trunk(x_flow))
 
     def forward(
         self,
@@ -258,7 +319,7 @@ class Vid2VidGenerator(nn.Module):
 
         onehot = one_hot_labels(labels.to(device), self.num_classes).flatten(1, 2)
         prev = (previous.to(device) * 2 - 1).flatten(1, 2)
-        feats = self._features(onehot, prev)
+        feats, flow_feats = self._features(onehot, prev)
         hallucinated = (self.head_h(feats) + 1) / 2
         last = previous[:, -1].to(device)
         if not self.use_warp:
@@ -270,17 +331,22 @@ class Vid2VidGenerator(nn.Module):
                 "mask": torch.ones(n, 1, h, w, device=device),
                 "warped": last,
             }
-        flow = self.head_w(feats) * (w / 51.2)  # the paper's ×20 at 1024 px wide
-        mask = torch.sigmoid(self.head_m(feats))
+        assert flow_feats is not None
+        if self.zero_flow:
+            flow = torch.zeros(n, 2, h, w, device=device)
+            warped = last
+        else:
+            flow = self.head_w(flow_feats) * (w / 51.2)  # the paper's ×20 at 1024 px wide
+            warped = warp(last, flow)
+        mask = torch.sigmoid(self.head_m(flow_feats))
         mask = has_prev * mask + (1 - has_prev)  # no previous frame: all hallucinated
-        warped = warp(last, flow)
         image = mask * hallucinated + (1 - mask) * warped
         return {"image": image, "h": hallucinated, "flow": flow, "mask": mask, "warped": warped}
 
     def extra_repr(self) -> str:
         return (
             f"levels={self.levels}, width={self.width}, history={self.history}, "
-            f"warp={self.use_warp}"
+            f"warp={self.use_warp}, zero_flow={self.zero_flow}"
         )
 
 
@@ -288,15 +354,22 @@ def generate_clip(
     generator: nn.Module,
     labels: torch.Tensor,
     *,
+    given: torch.Tensor | None = None,
     keep: tuple[str, ...] = ("image", "h", "flow", "mask", "warped"),
 ) -> dict[str, torch.Tensor]:
     """Roll the generator over whole label clips: x̃_t = F(x̃_{t−L}^{t−1}, s_{t−L}^t), t = 0…T−1.
 
     ``labels`` N×T×H×W class ids, T ≥ L + 1. Label maps before the clip start repeat s_0 and the
-    missing previous frames are zeros (x̃_0 is hallucinated from s_0 alone). Gradients flow
-    through the whole roll-out when enabled (training); wrap in ``torch.no_grad()`` to sample.
-    Returns ``{key: N×T×…×H×W}`` for the heads in ``keep``. ``generator`` may be wrapped in
-    DistributedDataParallel.
+    missing previous frames are zeros (x̃_0 is hallucinated from s_0 alone).
+
+    ``given`` (N×G×3×H×W real frames, G ≤ T): the clip's first G frames are taken as they are
+    instead of generated, and generation starts at t = G from them — how the authors' code starts
+    a training sequence (from real frames), so that the flow and the mask learn on real
+    textures. Given frames appear in the output unchanged, with zero flow and mask 0.
+
+    Gradients flow through the whole roll-out when enabled (training); wrap in
+    ``torch.no_grad()`` to sample. Returns ``{key: N×T×…×H×W}`` for the heads in ``keep``.
+    ``generator`` may be wrapped in DistributedDataParallel.
     """
     core = generator.module if hasattr(generator, "module") else generator
     if not isinstance(core, Vid2VidGenerator):
@@ -306,11 +379,38 @@ def generate_clip(
     n, t_len, h, w = labels.shape
     device = next(core.parameters()).device
     labels = labels.to(device)
+    start = 0
+    if given is not None:
+        if (
+            not isinstance(given, torch.Tensor)
+            or not given.is_floating_point()
+            or given.ndim != 5
+            or given.shape[0] != n
+            or given.shape[2:] != (3, h, w)
+            or given.shape[1] > t_len
+        ):
+            raise ValueError(
+                f"given: expected N×G×3×H×W float frames in [0, 1] with N = {n}, H×W = {h}×{w} "
+                f"and G ≤ T = {t_len}, got {tuple(getattr(given, 'shape', ()))}"
+            )
+        start = given.shape[1]
+        given = given.to(device)
     padded = torch.cat([labels[:, :1].expand(n, L, h, w), labels], 1)
     history = [torch.zeros(n, 3, h, w, device=device) for _ in range(L)]
     out: dict[str, list[torch.Tensor]] = {k: [] for k in keep}
     for t in range(t_len):
-        step = generator(padded[:, t : t + L + 1], torch.stack(history[-L:], 1), t > 0)
+        if t < start:
+            assert given is not None
+            frame = given[:, t]
+            step = {
+                "image": frame,
+                "h": frame,
+                "warped": frame,
+                "flow": torch.zeros(n, 2, h, w, device=device),
+                "mask": torch.zeros(n, 1, h, w, device=device),
+            }
+        else:
+            step = generator(padded[:, t : t + L + 1], torch.stack(history[-L:], 1), t > 0)
         history.append(step["image"])
         for k in keep:
             out[k].append(step[k])

@@ -11,9 +11,9 @@ a generator seeded with ``seed``; held-out accuracy is measured on clips of a se
 training. AdamW with a one-cycle learning rate; deterministic algorithms, so a rerun with the
 same torch build and thread count reproduces the weights. The weights are stored as float16.
 
-The steps run through :func:`lib.train.loop.run_steps`: every ``--checkpoint-every`` steps the
-network, the optimiser, the schedule, the window sampler's generator and the losses so far go to
-``<out>/street-c3d-state.pt``; ``--resume`` continues from it and writes the weights an
+The steps run through :func:`lib.train.loop.run_classifier_steps`: every ``--checkpoint-every``
+steps the network, the optimiser, the schedule, the window sampler's generator and the losses so
+far go to ``<out>/street-c3d-state.pt``; ``--resume`` continues from it and writes the weights an
 uninterrupted run writes. The state file is removed once the weights are written.
 """
 
@@ -27,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from lib.datasets import street
 from lib.features.video import (
@@ -40,8 +39,7 @@ from lib.features.video import (
     StreetC3D,
 )
 from lib.train import arguments
-from lib.train.loop import resume_run, run_steps, save_state
-from lib.train.seeding import deterministic_algorithms
+from lib.train.loop import run_classifier_steps
 from lib.weights import half_precision, update_manifest, write_weights
 
 TEST_SEED = 777_777
@@ -111,50 +109,22 @@ def train(
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     config = {"steps": steps, "batch": batch, "lr": lr, "pool_clips": pool_clips, "seed": seed}
-    state = {
-        "modules": {"net": net},
-        "optimizers": {"opt": opt},
-        "schedulers": {"schedule": schedule},
-        "generators": {"windows": gen},
-    }
-    running: list[float] = []
-    done = 0
-    if resume:
-        done, extra = resume_run(state_path, config, **state)
-        running = [float(v) for v in extra["losses"]]
-
-    def step_fn(step: int) -> dict[str, float]:
-        net.train()
-        x, y = sample_windows(pool, batch, gen)
-        loss = F.cross_entropy(net.train_logits(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        schedule.step()
-        running.append(float(loss.detach()))
-        if log is not None and ((step + 1) % 100 == 0 or step + 1 == steps):
-            mean = sum(running[-100:]) / len(running[-100:])
-            log(f"step {step + 1}/{steps}: loss {mean:.3f}, {time.perf_counter() - start:.0f} s")
-        return {"loss": running[-1]}
-
-    def on_checkpoint(steps_done: int) -> None:
-        if state_path is not None:
-            save_state(
-                state_path, step=steps_done, **state, extra={"config": config, "losses": running}
-            )
-
-    with deterministic_algorithms(True):
-        if done < steps:
-            run_steps(
-                step_fn,
-                steps=steps,
-                start_step=done,
-                desc=STREET_C3D,
-                checkpoint_every=checkpoint_every,
-                on_checkpoint=on_checkpoint,
-                enabled=False,  # the log lines above report the progress
-            )
-    net.eval()
+    running = run_classifier_steps(
+        net,
+        lambda: sample_windows(pool, batch, gen),
+        logits=net.train_logits,
+        optimizer=opt,
+        schedule=schedule,
+        steps=steps,
+        generators={"windows": gen},
+        config=config,
+        state_path=state_path,
+        resume=resume,
+        checkpoint_every=checkpoint_every,
+        desc=STREET_C3D,
+        log=log,
+        start_time=start,
+    )
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     report = {
         "task": "step (1, 2, 3) × direction of an 8-frame window of a toy street clip, 64×64",

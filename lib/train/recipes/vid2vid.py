@@ -1,24 +1,35 @@
 """Train vid2vid on the toy street: ``python -m lib.train vid2vid [options]``.
 
-Coarse-to-fine, as in the paper: a coarse generator is trained at half the resolution (stage
-``coarse``), then a finer generator is added on top of it (the coarse one frozen) and trained at
-full resolution (stage ``fine``); ``--levels 1`` trains one generator at full resolution.
-Each step rolls the generator over ``--frames`` consecutive frames of ``--batch`` clips (drawn
-from a pool of rendered street clips), updates the generator with
-:func:`lib.models.vid2vid.generator_losses` (the paper's weights) and then the image and video
-discriminators with :func:`lib.models.vid2vid.discriminator_losses`; Adam 2e-4, β = (0.5, 0.999).
+Each stage starts with a **supervised warm-up** (``--warmup`` steps, no discriminators): for
+random (clip, frame) pairs the generator makes frame t from the real previous frames (or, for
+half of them, from none, as for a clip's first frame); the flow and mask learn on the street's
+exact flow and occlusion (:func:`lib.models.vid2vid.flow_losses`) and the image by a
+class-balanced L1. The paper trains a single-frame generator and uses a pre-trained flow
+network; this is the course's cheap equivalent. Then the **adversarial** steps: each rolls the
+generator over ``--frames`` consecutive frames of ``--batch`` clips (drawn from a pool of rendered
+street clips; with probability ``--real-start`` the roll-out starts from L real frames, as in the
+authors' code), updates the generator with :func:`lib.models.vid2vid.generator_losses` and then
+the image and video discriminators with :func:`lib.models.vid2vid.discriminator_losses`; Adam,
+β = (0.5, 0.999).
 
-The default (64², 2 levels) trains in about 5 minutes on one CPU core; ``--preset gpu`` is the
-256² parameter set for a GPU (wider networks, longer clips, more steps). Variants (``--variant``):
-``full``, ``no_warp`` (no flow warping: x̃_t = h̃_t) and ``no_video_d`` (no video
-discriminator); ``--flow exact|dis|none`` picks the flow supervision.
+The default — one level at 64², 200 warm-up + 200 adversarial steps, the street panning at
+twice its default speed (about 1.7 px per frame) — takes 4–7 CPU-minutes. The generator
+normalises with batch statistics in training and generation alike (``norm="batch"``; see
+:class:`lib.models.vid2vid.Vid2VidGenerator`). ``--levels 2``
+trains coarse-to-fine, as in the paper: a coarse generator at half the resolution (stage
+``coarse``), then a finer one on top of it (the coarse one frozen) at full resolution (stage
+``fine``). ``--preset gpu`` is the 256² parameter set for a GPU (two levels, wider networks,
+longer clips, more steps). Variants (``--variant``): ``full``, ``copy`` (the zero-flow copy
+control: no flow head, the previous frame copied in place where the mask says so),
+``no_warp`` (no flow warping: x̃_t = h̃_t) and ``no_video_d`` (no video discriminator);
+``--flow exact|dis|none`` picks the flow supervision.
 
 Checkpoints (``--state-dir``, default ``data/cache/vid2vid``, git-ignored) are written every
 ``--checkpoint-every`` steps and at the end of each stage; ``--resume`` continues from them, and
 since they hold the data pool's sampler as well as the networks, optimisers and RNGs, a resumed
 run ends with the weights of an uninterrupted one.
-With ``--out DIR`` the final float16 generator goes to ``DIR/<variant>.safetensors``, listed in
-``DIR/manifest.json`` (``lib.models.vid2vid.load_vid2vid`` reads it). Under
+With ``--out DIR`` the final float16 generator goes to ``DIR/<variant>-seed<seed>.safetensors``,
+listed in ``DIR/manifest.json`` (``lib.models.vid2vid.load_vid2vid`` reads it). Under
 ``torchrun --nproc_per_node N -m lib.train vid2vid`` every process trains on its own batches
 with DistributedDataParallel (gloo on CPU, NCCL on GPU).
 """
@@ -33,6 +44,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -42,13 +54,17 @@ from lib.features.perceptual import perceptual_net
 from lib.models.vid2vid import (
     FLOW_SOURCES,
     HISTORY,
+    LOSS_WEIGHTS,
     VARIANTS,
     ImageDiscriminator,
     Vid2VidGenerator,
     VideoDiscriminator,
+    class_balanced_l1,
     discriminator_losses,
+    flow_losses,
     generate_clip,
     generator_losses,
+    manifest_key,
     reference_flow,
 )
 from lib.paths import DATA_DIR
@@ -62,8 +78,11 @@ PRESETS = {
     "cpu": {},
     "gpu": {
         "size": 256,
+        "levels": 2,
         "steps": 20000,
         "coarse_steps": 20000,
+        "warmup": 2000,
+        "lr": 2e-4,
         "batch": 8,
         "frames": 8,
         "clips": 512,
@@ -86,13 +105,20 @@ class TrainConfig:
     variant: str = "full"
     flow: str = "exact"
     size: int = 64
-    levels: int = 2
-    steps: int = 120  # steps of the finest stage
-    coarse_steps: int = 300  # steps of the coarse stage (levels = 2)
+    levels: int = 1
+    steps: int = 200  # adversarial steps of the finest stage (after its warm-up)
+    coarse_steps: int = 300  # adversarial steps of the coarse stage (levels = 2)
     batch: int = 2
     frames: int = 5  # frames per training clip (≥ 5 for the video discriminator's 2 scales)
-    clips: int = 48  # rendered clips in the training pool
+    clips: int = 128  # rendered clips in the training pool
     clip_frames: int = 12
+    camera_speed: float = 2.0  # the street's pan speed (2: about 1.7 px per frame at 64²)
+    real_start: float = 0.5  # probability that a training window starts from L real frames
+    perceptual_tile: int = 32  # compare tiles of this size in the perceptual loss (0: whole)
+    warmup: int = 200  # supervised steps (flow, mask, L1) at the start of each stage
+    warmup_lr: float = 2e-3
+    warmup_batch: int = 8  # (clip, frame) pairs per warm-up step
+    norm: str = "batch"  # the generator's normalisation (instance norm erases the pan's flow)
     width: int = 32  # coarse generator width (the fine one has half)
     blocks: int = 2
     fine_blocks: int = 2
@@ -114,6 +140,10 @@ class TrainConfig:
             raise ValueError(f"variant: expected one of {VARIANTS}, got {self.variant!r}")
         if self.flow not in FLOW_SOURCES:
             raise ValueError(f"flow: expected one of {FLOW_SOURCES}, got {self.flow!r}")
+        if self.variant == "copy":  # the copy control has no flow head: its target is zero flow
+            self.flow = "zero"
+        elif self.flow == "zero":
+            raise ValueError("flow: 'zero' is the copy control's target; use --variant copy")
         if self.levels not in (1, 2):
             raise ValueError(f"levels: expected 1 or 2, got {self.levels}")
         multiple = 2 ** (2 + self.levels - 1)
@@ -129,9 +159,11 @@ class TrainConfig:
             )
         if self.clip_frames < self.frames:
             raise ValueError("clip_frames: the pool's clips must be at least `frames` long")
-        for name in ("steps", "batch", "clips", "width", "d_width", "threads"):
+        for name in ("steps", "batch", "clips", "width", "d_width", "threads", "warmup_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be ≥ 1")
+        if self.warmup < 0:
+            raise ValueError(f"warmup: must be ≥ 0, got {self.warmup}")
         for name in ("coarse_steps", "blocks", "fine_blocks", "temporal_scales"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
@@ -139,6 +171,17 @@ class TrainConfig:
             raise ValueError("checkpoint_every, seed: must be ≥ 0")
         if not self.lr > 0:
             raise ValueError(f"lr: must be positive, got {self.lr}")
+        if not self.camera_speed > 0:
+            raise ValueError(f"camera_speed: must be positive, got {self.camera_speed}")
+        if not 0 <= self.real_start <= 1:
+            raise ValueError(f"real_start: a probability in [0, 1], got {self.real_start}")
+        if self.perceptual_tile < 0 or (
+            self.perceptual_tile and (self.size // 2 ** (self.levels - 1)) % self.perceptual_tile
+        ):
+            raise ValueError(
+                "perceptual_tile: 0 or a size that divides every level's frame size, got "
+                f"{self.perceptual_tile}"
+            )
         return self
 
     def retrain_command(self) -> str:
@@ -164,14 +207,39 @@ class _Pool:
     """Rendered clips with their reference flow; batches are random windows of them."""
 
     def __init__(self, cfg: TrainConfig, size: int, device) -> None:
-        clips = street(cfg.clips, frames=cfg.clip_frames, size=size, seed=cfg.seed)
+        clips = street(
+            cfg.clips,
+            frames=cfg.clip_frames,
+            size=size,
+            seed=cfg.seed,
+            camera_speed=cfg.camera_speed,
+        )
         self.flow, self.conf = reference_flow(clips, cfg.flow)
         self.clips = clips
         self.device = device
         self.gen = torch.Generator().manual_seed(cfg.seed * 1000 + 17 + rank())
         self.batch, self.frames = cfg.batch, cfg.frames
+        self.real_start = cfg.real_start
+
+    def sample_steps(self, n: int):
+        """``(labels n×(L+1)×H×W, previous real frames n×L×3×H×W, frame n×3×H×W, flow
+        n×2×H×W, confidence n×1×H×W)`` of ``n`` random (clip, frame t ≥ L) pairs."""
+        idx = torch.randint(0, len(self.clips), (n,), generator=self.gen)
+        t = torch.randint(HISTORY, self.clips.num_frames, (n,), generator=self.gen)
+        back = torch.arange(-HISTORY, 1)
+        frames = t[:, None] + back  # n×(L+1): t−L … t
+        rows = idx[:, None]
+        return (
+            self.clips.labels[rows, frames].to(self.device),
+            self.clips.frames[rows, frames[:, :-1]].to(self.device),
+            self.clips.frames[idx, t].to(self.device),
+            self.flow[idx, t].to(self.device),
+            self.conf[idx, t].to(self.device),
+        )
 
     def sample(self):
+        """``(frames, labels, flow, confidence, given)``: a batch of windows and how many real
+        frames the roll-out starts from (L with probability ``real_start``, else 0)."""
         idx = torch.randint(0, len(self.clips), (self.batch,), generator=self.gen)
         start = torch.randint(
             0, self.clips.num_frames - self.frames + 1, (self.batch,), generator=self.gen
@@ -183,11 +251,13 @@ class _Pool:
             picked = rows[torch.arange(self.batch)[:, None], window]
             return picked.to(self.device)
 
+        given = HISTORY if float(torch.rand((), generator=self.gen)) < self.real_start else 0
         return (
             take(self.clips.frames),
             take(self.clips.labels),
             take(self.flow),
             take(self.conf),
+            given,
         )
 
 
@@ -218,27 +288,59 @@ def _train_stage(
     opt_g = torch.optim.Adam(g_params, lr=cfg.lr, betas=(0.5, 0.999))
     d_params = [p for m in d_modules.values() for p in m.parameters()]
     opt_d = torch.optim.Adam(d_params, lr=cfg.lr, betas=(0.5, 0.999))
+    # The supervised warm-up has its own optimiser (a higher rate: no adversarial game yet).
+    opt_w = torch.optim.Adam(g_params, lr=cfg.warmup_lr, betas=(0.5, 0.999))
     modules = {"generator": generator, **d_modules}
-    optimizers = {"g": opt_g, "d": opt_d}
-    state_path = Path(cfg.state_dir) / f"{cfg.variant}-{cfg.flow}-{stage}.state.pt"
+    optimizers = {"g": opt_g, "d": opt_d, "warmup": opt_w}
+    name = f"{manifest_key(cfg.variant, cfg.seed)}-{cfg.flow}-{stage}"
+    state_path = Path(cfg.state_dir) / f"{name}.state.pt"
     pool = _Pool(cfg, size, device)
     # The pool's sampler is part of the state: a resumed run draws the batches an uninterrupted
     # one would.
     generators = {"pool": pool.gen}
     start = 0
+    warmup = cfg.warmup
     if cfg.resume and state_path.is_file():  # continue where the last checkpoint left off
         start, _ = load_state(
             state_path, modules=modules, optimizers=optimizers, generators=generators
         )
-        start = min(start, steps)
+        start = min(start, warmup + steps)
     # Networks in DDP (no-ops on one process); the coarse levels stay frozen and outside it.
     g_run, i_run = wrap_ddp(generator), wrap_ddp(image_d)
     v_run = wrap_ddp(video_d) if video_d is not None else None
     use_warp = generator.use_warp
+    tile = cfg.perceptual_tile if 0 < cfg.perceptual_tile < size else None
+
+    def warmup_fn() -> dict:
+        # Supervised single steps, no discriminators: for `warmup_batch` random (clip, t) the
+        # generator makes frame t from the real previous frames — or from none (the clip's
+        # first frame) for half of them — and learns the flow and mask on their exact targets
+        # and the hallucinated image by a class-balanced L1. The paper trains a single-frame
+        # generator and a flow network first; this is the course's cheap equivalent.
+        labels, previous, frame, flow, conf = pool.sample_steps(cfg.warmup_batch)
+        n = labels.shape[0]
+        has_previous = torch.arange(n, device=labels.device) % 2 == 0
+        previous = previous * has_previous.view(n, 1, 1, 1, 1)
+        out = g_run(labels, previous, has_previous)
+        # L1 on h̃ only: through the composite it would also pull the flow around
+        terms = {"l1": LOSS_WEIGHTS["l1"] * class_balanced_l1(out["h"], frame, labels[:, -1])}
+        if generator.use_warp and cfg.flow != "none":
+            rows = has_previous.nonzero().flatten()
+            terms |= flow_losses(
+                out["flow"][rows], out["mask"][rows], previous[rows, -1], None,
+                flow[rows], conf[rows], flow_source=cfg.flow,
+            )  # fmt: skip
+        total = cast(torch.Tensor, sum(terms.values()))
+        opt_w.zero_grad(set_to_none=True)
+        total.backward()
+        opt_w.step()
+        return {f"warmup_{k}": float(v.detach()) for k, v in terms.items()}
 
     def step_fn(step: int) -> dict:
-        frames, labels, flow, conf = pool.sample()
-        fake = generate_clip(g_run, labels)
+        if step < warmup:
+            return warmup_fn()
+        frames, labels, flow, conf, given = pool.sample()
+        fake = generate_clip(g_run, labels, given=frames[:, :given] if given else None)
         g_terms = generator_losses(
             fake,
             frames,
@@ -248,13 +350,17 @@ def _train_stage(
             image_d=i_run,
             video_d=v_run,
             perceptual=perceptual,
+            perceptual_tile=tile,
             flow_source=cfg.flow,
             use_warp=use_warp,
+            start=given,
         )
         opt_g.zero_grad(set_to_none=True)
         g_terms["total"].backward()
         opt_g.step()
-        d_terms = discriminator_losses(fake, frames, labels, flow, image_d=i_run, video_d=v_run)
+        d_terms = discriminator_losses(
+            fake, frames, labels, flow, image_d=i_run, video_d=v_run, start=given
+        )
         opt_d.zero_grad(set_to_none=True)
         d_terms["total"].backward()
         opt_d.step()
@@ -276,7 +382,7 @@ def _train_stage(
 
     history = run_steps(
         step_fn,
-        steps=steps,
+        steps=warmup + steps,
         start_step=start,
         desc=f"vid2vid {cfg.variant} {stage} {size}²",
         checkpoint_every=cfg.checkpoint_every,
@@ -304,11 +410,14 @@ def train(cfg: TrainConfig | None = None, **overrides: object) -> tuple[Vid2VidG
 def _train(cfg: TrainConfig, device: torch.device) -> tuple[Vid2VidGenerator, dict]:
     perceptual = _perceptual(cfg.perceptual, device)
     warp = cfg.variant != "no_warp"
+    zero_flow = cfg.variant == "copy"
     t0, cpu0 = time.perf_counter(), _cpu_seconds()
     histories, starts = {}, {}
     torch.manual_seed(cfg.seed)
     if cfg.levels == 2:
-        coarse = Vid2VidGenerator(width=cfg.width, blocks=cfg.blocks, warp=warp)
+        coarse = Vid2VidGenerator(
+            width=cfg.width, blocks=cfg.blocks, norm=cfg.norm, warp=warp, zero_flow=zero_flow
+        )
         histories["coarse"] = _train_stage(
             cfg,
             coarse,
@@ -320,11 +429,15 @@ def _train(cfg: TrainConfig, device: torch.device) -> tuple[Vid2VidGenerator, di
             starts=starts,
         )
         torch.manual_seed(cfg.seed + 1)
-        generator = Vid2VidGenerator(coarse=coarse, blocks=cfg.fine_blocks, warp=warp)
+        generator = Vid2VidGenerator(
+            coarse=coarse, blocks=cfg.fine_blocks, norm=cfg.norm, warp=warp, zero_flow=zero_flow
+        )
         generator.freeze_coarse()
         stage = "fine"
     else:
-        generator = Vid2VidGenerator(width=cfg.width, blocks=cfg.blocks, warp=warp)
+        generator = Vid2VidGenerator(
+            width=cfg.width, blocks=cfg.blocks, norm=cfg.norm, warp=warp, zero_flow=zero_flow
+        )
         stage = "single"
     histories[stage] = _train_stage(
         cfg,
@@ -368,7 +481,8 @@ def save_generator(
     """Write ``out/<variant>.safetensors`` (float16) and its manifest entry."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    name = f"{cfg.variant}.safetensors"
+    key = manifest_key(cfg.variant, cfg.seed)
+    name = f"{key}.safetensors"
     sha = write_weights(out / name, half_precision(generator.state_dict()))
     last = report["history"][list(report["history"])[-1]]
     entry = {
@@ -392,7 +506,7 @@ def save_generator(
         "cpu_s": round(report["cpu_s"], 1),
         "command": cfg.retrain_command(),
     }
-    update_manifest(out, cfg.variant, entry)
+    update_manifest(out, key, entry)
     return out / name
 
 
@@ -401,9 +515,15 @@ _CHOICES = {
     "flow": FLOW_SOURCES,
     "levels": (1, 2),
     "perceptual": ("course", "vgg19", "auto", "none"),
+    "norm": ("batch", "instance", "none"),
 }
 _TYPES = {
     "lr": arguments.positive_float,
+    "warmup_lr": arguments.positive_float,
+    "camera_speed": arguments.positive_float,
+    "perceptual_tile": arguments.non_negative_int,
+    "warmup": arguments.non_negative_int,
+    "real_start": arguments.non_negative_float,
     "seed": arguments.non_negative_int,
     "checkpoint_every": arguments.non_negative_int,
     "device": arguments.device,
@@ -411,6 +531,7 @@ _TYPES = {
         name: arguments.positive_int
         for name in (
             "size", "steps", "coarse_steps", "batch", "frames", "clips", "clip_frames", "width",
+            "warmup_batch",
             "blocks", "fine_blocks", "d_width", "temporal_scales", "threads",
         )
     },

@@ -1,0 +1,272 @@
+"""The bars of the committed trained models, measured on held-out data (``python -m lib models``).
+
+A trained model of the course is only worth teaching from if it does what its paper says; each
+committed model has *bars* — measured numbers with a threshold — that say so or not, computed
+here from the committed weights on data the training never saw (other seeds of the data
+generator). Where a model was trained with several seeds, a bar is the mean over the seeds and
+its ``sd`` their standard deviation; a bar *holds* when its mean is on the right side of the
+threshold.
+
+vid2vid (:func:`vid2vid_bars`; the generators of :func:`lib.models.vid2vid.load_vid2vid`), on
+12 test clips of 12 frames of the street (seed 1234, the training pan speed), generated from the
+label clips alone and all 12 at once (the generators normalise with batch statistics):
+
+==============================  =================================================================
+``flow_epe_ratio``              mean end-point error of the learned flow against the exact flow
+                                on visible pixels, ÷ that of zero flow (≤ 0.5)
+``mask_occlusion_ratio``        mean mask on occluded (newly visible) pixels ÷ on visible ones
+                                (≥ 2)
+``mask_auc``                    ROC AUC of the mask as a detector of occluded pixels (≥ 0.8)
+``segmentation_accuracy_ratio`` the course segmentation network's pixel accuracy on generated
+                                frames ÷ on the real frames (≥ 0.8; pix2pixHD's and vid2vid's
+                                segmentation score)
+``car_iou_ratio``,              its IoU for cars and for people, generated ÷ real (≥ 0.5): they
+``person_iou_ratio``            must appear where the labels put them
+``warping_error_vs_copy``       warping error of the full model ÷ that of the zero-flow copy
+                                control (< 1: warping is more consistent than copying in place)
+==============================  =================================================================
+
+``controls`` lists, for every variant (full, zero-flow copy, no warping, no video
+discriminator) and the real clips (sharp, and blurred to the generated clips' sharpness), the
+warping error, the segmentation accuracy and the per-frame Fréchet distance, each mean ± sd over
+the seeds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from sklearn.metrics import roc_auc_score
+
+from lib._checks import check_choice
+from lib.datasets.street import STREET_CLASSES, StreetClips, street
+from lib.device import resolve_device
+from lib.features.segmentation import StreetSegmenter, load_street_segmenter
+from lib.metrics.segmentation import segmentation_score
+from lib.metrics.video import blur_matched, per_frame_fid, warping_error
+from lib.models.vid2vid import VARIANTS, committed_seeds, generate_clip, load_vid2vid
+
+_CAR, _PERSON = STREET_CLASSES.index("car"), STREET_CLASSES.index("person")
+VID2VID_TEST = {"clips": 12, "frames": 12, "seed": 1234, "camera_speed": 2.0}
+VID2VID_BARS = (
+    "flow_epe_ratio",
+    "mask_occlusion_ratio",
+    "mask_auc",
+    "segmentation_accuracy_ratio",
+    "car_iou_ratio",
+    "person_iou_ratio",
+    "warping_error_vs_copy",
+)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A measured number against its threshold: ``direction`` ``"<="`` (lower is better) or
+    ``">="``; ``holds`` compares the mean (None without a threshold)."""
+
+    value: float
+    sd: float | None
+    threshold: float | None
+    direction: str
+
+    @property
+    def holds(self) -> bool | None:
+        if self.threshold is None:
+            return None
+        if self.direction == "<=":
+            return self.value <= self.threshold
+        return self.value >= self.threshold
+
+    def as_dict(self) -> dict:
+        return {
+            "value": round(self.value, 6),
+            "sd": None if self.sd is None else round(self.sd, 6),
+            "threshold": self.threshold,
+            "holds": self.holds,
+        }
+
+
+def mean_sd(values: Iterable[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (None for one value)."""
+    v = [float(x) for x in values]
+    if not v:
+        raise ValueError("mean_sd: no values")
+    mean = sum(v) / len(v)
+    if len(v) == 1:
+        return mean, None
+    return mean, math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
+
+
+def _bar(values: Sequence[float], threshold: float | None, direction: str) -> Bar:
+    mean, sd = mean_sd(values)
+    return Bar(mean, sd, threshold, direction)
+
+
+# ---------------------------------------------------------------------------------- vid2vid
+def vid2vid_test_clips(device: str | torch.device = "cpu") -> StreetClips:
+    """The held-out street clips the vid2vid bars are measured on."""
+    return street(
+        VID2VID_TEST["clips"],
+        frames=VID2VID_TEST["frames"],
+        size=64,
+        seed=VID2VID_TEST["seed"],
+        camera_speed=VID2VID_TEST["camera_speed"],
+        device=device,
+    )
+
+
+def vid2vid_measures(
+    generator: torch.nn.Module, test: StreetClips, segmenter: StreetSegmenter
+) -> tuple[dict[str, float], torch.Tensor]:
+    """One generator's numbers on the test clips (generated from their label clips alone):
+    flow and zero-flow end-point errors on visible pixels, mean mask on occluded and visible
+    pixels and its ROC AUC for occlusion, warping error (exact flow), segmentation accuracy and
+    car / person IoU, and the per-frame Fréchet distance (``shapes-cnn`` features); and the
+    generated clips."""
+    with torch.no_grad():
+        out = generate_clip(generator, test.labels, keep=("image", "flow", "mask"))
+    occluded = test.occlusion[:, 1:]
+    exact = test.flow[:, 1:]
+    images = out["image"].clamp(0, 1)
+    seg = segmentation_score(images, test.labels, segmenter)
+    measures = {
+        "warping_error": float(warping_error(images, test.flow, test.occlusion)),
+        "segmentation_accuracy": seg["pixel_accuracy"],
+        "car_iou": float(seg["iou"][_CAR]),
+        "person_iou": float(seg["iou"][_PERSON]),
+        "per_frame_fid": per_frame_fid(test.frames, images),
+    }
+    if getattr(generator, "use_warp", False):
+        mask = out["mask"][:, 1:, 0]
+        learned = (out["flow"][:, 1:] - exact).norm(dim=2)[~occluded]
+        measures |= {
+            "flow_epe": float(learned.mean()),
+            "zero_flow_epe": float(exact.norm(dim=2)[~occluded].mean()),
+            "mask_occluded": float(mask[occluded].mean()),
+            "mask_visible": float(mask[~occluded].mean()),
+            "mask_auc": float(
+                roc_auc_score(occluded.flatten().cpu().numpy(), mask.flatten().cpu().numpy())
+            ),
+        }
+    return measures, images
+
+
+def vid2vid_bars(
+    *,
+    folder: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    variants: Sequence[str] = VARIANTS,
+) -> dict:
+    """The vid2vid bars and controls (module docstring) of the committed generators."""
+    for v in variants:
+        check_choice(v, "variants", VARIANTS)
+    if "full" not in variants:
+        raise ValueError("variants: the bars need the full model")
+    device = resolve_device(device)
+    test = vid2vid_test_clips(device)
+    segmenter = load_street_segmenter().to(device)
+    real_seg = segmentation_score(test.frames, test.labels, segmenter)
+    real = {
+        "segmentation_accuracy": real_seg["pixel_accuracy"],
+        "car_iou": float(real_seg["iou"][_CAR]),
+        "person_iou": float(real_seg["iou"][_PERSON]),
+    }
+    per_variant: dict[str, list[dict[str, float]]] = {}
+    seeds: dict[str, list[int]] = {}
+    full_clips = []
+    for variant in variants:
+        seeds[variant] = committed_seeds(variant, folder=folder)
+        per_variant[variant] = []
+        for seed in seeds[variant]:
+            generator = load_vid2vid(variant, seed=seed, folder=folder).to(device)
+            measures, clips = vid2vid_measures(generator, test, segmenter)
+            per_variant[variant].append(measures)
+            if variant == "full":
+                full_clips.append(clips)
+    full = per_variant["full"]
+
+    def ratios(key: str, ref: Callable[[dict], float]) -> list[float]:
+        return [m[key] / ref(m) for m in full]
+
+    bars = {
+        "flow_epe_ratio": _bar(ratios("flow_epe", lambda m: m["zero_flow_epe"]), 0.5, "<="),
+        "mask_occlusion_ratio": _bar(
+            ratios("mask_occluded", lambda m: m["mask_visible"]), 2.0, ">="
+        ),
+        "mask_auc": _bar([m["mask_auc"] for m in full], 0.8, ">="),
+        "segmentation_accuracy_ratio": _bar(
+            ratios("segmentation_accuracy", lambda m: real["segmentation_accuracy"]), 0.8, ">="
+        ),
+        "car_iou_ratio": _bar(ratios("car_iou", lambda m: real["car_iou"]), 0.5, ">="),
+        "person_iou_ratio": _bar(ratios("person_iou", lambda m: real["person_iou"]), 0.5, ">="),
+    }
+    if "copy" in per_variant and len(per_variant["copy"]) == len(full):
+        pairs = zip(full, per_variant["copy"], strict=True)
+        bars["warping_error_vs_copy"] = _bar(
+            [f["warping_error"] / c["warping_error"] for f, c in pairs], 1.0, "<="
+        )
+    controls: dict[str, dict] = {}
+    for variant, runs in per_variant.items():
+        controls[variant] = {
+            key: dict(zip(("value", "sd"), mean_sd(m[key] for m in runs), strict=True))
+            for key in ("warping_error", "segmentation_accuracy", "per_frame_fid")
+        } | {"seeds": seeds[variant]}
+    blurred, sigma = blur_matched(test.frames, torch.cat(full_clips))
+    controls["real"] = {
+        "warping_error": {"value": float(warping_error(test.frames, test.flow, test.occlusion))},
+        "segmentation_accuracy": {"value": real["segmentation_accuracy"]},
+        "car_iou": {"value": real["car_iou"]},
+        "person_iou": {"value": real["person_iou"]},
+    }
+    controls["real_blur_matched"] = {
+        "warping_error": {"value": float(warping_error(blurred, test.flow, test.occlusion))},
+        "sigma": sigma,
+    }
+    return {
+        "bars": {name: bar.as_dict() for name, bar in bars.items()},
+        "controls": controls,
+        "test": dict(VID2VID_TEST),
+    }
+
+
+# ------------------------------------------------------------------------------------ all
+MODELS: Mapping[str, Callable[..., dict]] = {"vid2vid": vid2vid_bars}
+
+
+def model_bars(names: Sequence[str] | None = None, *, device: str | torch.device = "cpu") -> dict:
+    """``{"models": {name: {"bars": {bar: {"value", "sd", "threshold", "holds"}}, ...}}}`` for
+    the committed models ``names`` (default all of :data:`MODELS`)."""
+    names = list(MODELS) if names is None else list(names)
+    if not names:
+        raise ValueError(f"names: expected some of {', '.join(MODELS)}")
+    for name in names:
+        check_choice(name, "model", tuple(MODELS))
+    return {"models": {name: MODELS[name](device=device) for name in names}}
+
+
+def failing_bars(report: Mapping) -> list[str]:
+    """``model.bar`` for every bar of a :func:`model_bars` report that does not hold."""
+    return [
+        f"{model}.{bar}"
+        for model, result in report["models"].items()
+        for bar, value in result["bars"].items()
+        if value["holds"] is False
+    ]
+
+
+__all__ = [
+    "Bar",
+    "MODELS",
+    "VID2VID_BARS",
+    "VID2VID_TEST",
+    "failing_bars",
+    "mean_sd",
+    "model_bars",
+    "vid2vid_bars",
+    "vid2vid_measures",
+    "vid2vid_test_clips",
+]
