@@ -1,7 +1,7 @@
 """Worker for the two-process vid2vid test:
 ``torchrun --standalone --nproc_per_node 2 THIS OUT.json``.
 
-Each rank trains a tiny vid2vid (32², one level) for two steps with
+Each rank trains a tiny vid2vid (32², one level) for one warm-up and two adversarial steps with
 ``lib.train.recipes.vid2vid.train`` (gloo, DistributedDataParallel), on its own batches.
 Afterwards the ranks gather a flat copy of their generator's parameters, and rank 0 writes the
 largest difference between the replicas (0 when DDP kept them identical), whether training moved
@@ -33,6 +33,7 @@ def main(out_path: str) -> None:
         size=32,
         levels=1,
         steps=2,
+        warmup=1,
         batch=1,
         clips=4,
         clip_frames=5,
@@ -44,7 +45,7 @@ def main(out_path: str) -> None:
         state_dir=os.path.join(os.path.dirname(out_path), "state"),
     )
     torch.manual_seed(cfg.seed)
-    initial = _flat(Vid2VidGenerator(width=cfg.width, blocks=cfg.blocks))
+    initial = _flat(Vid2VidGenerator(width=cfg.width, blocks=cfg.blocks, norm=cfg.norm))
     generator, report = T.train(cfg)  # joins the gloo process group
     rank, world = dist.get_rank(), dist.get_world_size()
     params = _flat(generator)

@@ -75,13 +75,16 @@ def init_distributed(device: str | torch.device | None = "auto") -> torch.device
 
 
 def wrap_ddp(module: nn.Module) -> nn.Module:
-    """``DistributedDataParallel(module)`` when several processes train (BatchNorm layers become
-    SyncBatchNorm so that every replica normalises with the same statistics); otherwise the
-    module itself."""
+    """``DistributedDataParallel(module)`` when several processes train; otherwise the module
+    itself. On CUDA, BatchNorm layers become SyncBatchNorm, so that every replica normalises
+    with the statistics of the whole batch; SyncBatchNorm has no CPU implementation, so on the
+    CPU (gloo) each replica normalises with its own part of the batch (the parameters stay
+    identical: their gradients are averaged)."""
     if world_size() <= 1:
         return module
-    module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     device = next(module.parameters()).device
+    if device.type == "cuda":
+        module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     ids = [device.index] if device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(module, device_ids=ids)
 

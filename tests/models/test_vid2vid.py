@@ -390,7 +390,7 @@ def test_two_processes_under_torchrun_keep_identical_replicas(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert result["world_size"] == 2 and result["steps"] == 2
+    assert result["world_size"] == 2 and result["steps"] == 3  # 1 warm-up + 2 adversarial
     assert result["max_replica_difference"] == 0.0
     assert result["params_changed"]
     assert result["batches_differ"]

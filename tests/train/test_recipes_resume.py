@@ -26,12 +26,13 @@ TIMEOUT_S = 300
 
 
 def _vid2vid(folder: Path) -> tuple[list[str], Path, int]:
-    args = ["vid2vid", "--size", "32", "--levels", "1", "--steps", "12", "--batch", "1"]
+    args = ["vid2vid", "--size", "32", "--levels", "1", "--steps", "12", "--warmup", "4"]
+    args += ["--batch", "1"]
     args += ["--clips", "4", "--clip-frames", "6", "--width", "8", "--d-width", "8"]
     args += ["--perceptual", "none", "--device", "cpu", "--threads", "1", "--no-progress"]
     args += ["--checkpoint-every", "2", "--out", str(folder / "out")]
     args += ["--state-dir", str(folder / "state")]
-    return args, folder / "state" / "full-exact-single.state.pt", 12
+    return args, folder / "state" / "full-seed0-exact-single.state.pt", 16
 
 
 def _dance(folder: Path) -> tuple[list[str], Path, int]:
