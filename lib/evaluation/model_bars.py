@@ -28,8 +28,8 @@ label clips alone and all 12 at once (the generators normalise with batch statis
 
 ``controls`` lists, for every variant (full, zero-flow copy, no warping, no video
 discriminator) and the real clips (sharp, and blurred to the generated clips' sharpness), the
-warping error, the segmentation accuracy and the per-frame Fréchet distance, each mean ± sd over
-the seeds.
+warping error, the segmentation accuracy, the car and person IoU and the per-frame Fréchet
+distance, each mean ± sd over the seeds.
 """
 
 from __future__ import annotations
@@ -213,8 +213,10 @@ def vid2vid_bars(
     for variant, runs in per_variant.items():
         controls[variant] = {
             key: dict(zip(("value", "sd"), mean_sd(m[key] for m in runs), strict=True))
-            for key in ("warping_error", "segmentation_accuracy", "per_frame_fid")
-        } | {"seeds": seeds[variant]}
+            for key in (
+                "warping_error", "segmentation_accuracy", "car_iou", "person_iou", "per_frame_fid"
+            )
+        } | {"seeds": seeds[variant]}  # fmt: skip
     blurred, sigma = blur_matched(test.frames, torch.cat(full_clips))
     controls["real"] = {
         "warping_error": {"value": float(warping_error(test.frames, test.flow, test.occlusion))},

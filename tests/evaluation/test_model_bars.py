@@ -68,10 +68,10 @@ def vid2vid_report():
 
 @pytest.mark.slow
 def test_vid2vid_bars_on_the_committed_weights(vid2vid_report):
-    """The committed generators reproduce the bars recorded in their manifest. The mask, the
-    segmentation accuracy, the cars and warping against the copy control hold; the flow
-    (0.54 ± 0.11 of zero flow's error, bar 0.5) and the people (0.41 ± 0.03 of real, bar 0.5)
-    fall short at this training budget, and the course says so (notebook 10)."""
+    """The committed generators reproduce the bars recorded in their manifest. The flow, the
+    mask, the segmentation accuracy, the cars and warping against the copy control hold; the
+    people (0.47 ± 0.04 of real, bar 0.5) fall short at this training budget, and the course
+    says so (notebook 10)."""
     result = vid2vid_report["models"]["vid2vid"]
     bars = result["bars"]
     recorded = read_manifest(V.VID2VID_DIR)["bars"]
@@ -80,13 +80,14 @@ def test_vid2vid_bars_on_the_committed_weights(vid2vid_report):
         assert bar["value"] == pytest.approx(recorded["bars"][name]["value"], abs=1e-4), name
         assert bar["holds"] == recorded["bars"][name]["holds"], name
     holding = (
-        "mask_occlusion_ratio", "mask_auc", "segmentation_accuracy_ratio", "car_iou_ratio",
-        "warping_error_vs_copy",
+        "flow_epe_ratio", "mask_occlusion_ratio", "mask_auc", "segmentation_accuracy_ratio",
+        "car_iou_ratio", "warping_error_vs_copy",
     )  # fmt: skip
     for name in holding:
         assert bars[name]["holds"], name
-    # the flow learned a lot, if not enough: well below zero flow's error on every seed
-    assert bars["flow_epe_ratio"]["value"] + 2 * bars["flow_epe_ratio"]["sd"] < 1
+    # the people are short of the bar, but they are drawn where the labels put them
+    person = bars["person_iou_ratio"]
+    assert not person["holds"] and person["value"] - 2 * person["sd"] > 0.3
     for variant in V.VARIANTS:
         assert len(result["controls"][variant]["seeds"]) >= 3
         assert result["controls"][variant]["warping_error"]["sd"] is not None

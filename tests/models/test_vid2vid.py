@@ -200,6 +200,30 @@ def test_flow_and_mask_terms_by_hand():
     assert set(copy) == {"mask"}
 
 
+def test_hallucinated_image_gets_the_image_terms_too(clips):
+    """As in the authors' code, h̃ is judged like a frame of its own (GAN, feature matching, VGG
+    loss) where the mask blends it with a warped frame; without warping h̃ is the output."""
+    from lib.features.perceptual import perceptual_net
+
+    g, d_i = _small(), V.ImageDiscriminator(width=8)
+    pnet = perceptual_net(backend="course")
+    flow, conf = V.reference_flow(clips[:2], "exact")
+    fake = V.generate_clip(g, clips.labels[:2])
+    args = (clips.frames[:2], clips.labels[:2], flow, conf)
+    real_h = {**fake, "h": clips.frames[:2].clone()}
+    for use_warp in (True, False):
+        kw = {"image_d": d_i, "perceptual": pnet, "use_warp": use_warp}
+        a = V.generator_losses(fake, *args, **kw)
+        b = V.generator_losses(real_h, *args, **kw)
+        for key in ("fm_image", "perceptual"):
+            moved = not torch.allclose(a[key], b[key])
+            assert moved == use_warp, (key, use_warp)
+    # a perfect h̃ costs no feature-matching or perceptual term beyond the output's
+    exact = {**fake, "image": clips.frames[:2], "h": clips.frames[:2]}
+    terms = V.generator_losses(exact, *args, image_d=d_i, perceptual=pnet)
+    assert float(terms["fm_image"].detach()) == 0 and float(terms["perceptual"].detach()) == 0
+
+
 def test_given_frames_start_the_roll_out(clips):
     g = _small()
     given = clips.frames[:2, :2]

@@ -145,13 +145,15 @@ def generator_losses(
     """The generator's terms, each already multiplied by its weight (``total`` is their sum).
 
     * ``gan_image`` = L_GAN(D_I(s, x̃)) + L_GAN(D_I(s, h̃)) and ``fm_image`` (feature matching
-      against D_I(s, x), × 10);
+      of x̃ and h̃ against D_I(s, x), × 10);
     * ``gan_video``, ``fm_video`` the same for D_V on windows of K frames with the reference
       flows, summed over temporal scales (only with ``video_d``);
-    * ``perceptual`` = 10 · Σ_l w_l |φ_l(x̃) − φ_l(x)| (``perceptual`` a
+    * ``perceptual`` = 10 · Σ_l w_l (|φ_l(x̃) − φ_l(x)| + |φ_l(h̃) − φ_l(x)|) (``perceptual`` a
       :class:`lib.features.perceptual.PerceptualNet`, or None to skip; ``perceptual_tile``
       compares tiles of that size, so that a network made for small images sees every pixel
-      of a larger frame at its own resolution);
+      of a larger frame at its own resolution). With warping, h̃ gets the feature-matching and
+      perceptual terms too, as in the authors' code: the mask hides most of it in x̃, and
+      without them h̃ learns the image only where the mask lets it through;
     * ``l1`` = 10 · (L1(x̃, x) + L1(h̃, x)), each :func:`class_balanced_l1`: pix2pix's L1 term
       (not in vid2vid's objective) with the classes weighing the same; at the course's CPU
       budget it gets the layout and colours right in hundreds of steps where the adversarial
@@ -187,7 +189,10 @@ def generator_losses(
     fake_out = image_d(lab, _flat(image[:, start:]))
     h_out = image_d(lab, _flat(fake["h"][:, start:]))
     terms["gan_image"] = weights["gan"] * (lsgan_loss(fake_out, True) + lsgan_loss(h_out, True))
-    terms["fm_image"] = weights["feature_matching"] * feature_matching_loss(fake_out, real_out)
+    fm = feature_matching_loss(fake_out, real_out)
+    if use_warp:  # h̃ is a frame of its own only when the mask blends it with a warped one
+        fm = fm + feature_matching_loss(h_out, real_out)
+    terms["fm_image"] = weights["feature_matching"] * fm
     if video_d is not None:
         gan_v = fm_v = image.new_zeros(())
         for scale, real_w, fake_w in _windows_per_scale(video_d, frames, image, flow_ref):
@@ -204,9 +209,13 @@ def generator_losses(
         )
         terms["l1"] = weights["l1"] * l1
     if perceptual is not None:
-        terms["perceptual"] = weights["perceptual"] * perceptual_loss(
-            perceptual, _flat(image[:, start:]), _flat(frames[:, start:]), tile=perceptual_tile
-        )
+        real_flat = _flat(frames[:, start:])
+        outputs = [image, fake["h"]] if use_warp else [image]
+        perceptual_terms = [
+            perceptual_loss(perceptual, _flat(x[:, start:]), real_flat, tile=perceptual_tile)
+            for x in outputs
+        ]
+        terms["perceptual"] = weights["perceptual"] * torch.stack(perceptual_terms).sum()
     first = max(1, start)  # the first frame with a generated flow and mask
     if use_warp and t_len > first:
         terms |= flow_losses(

@@ -12,11 +12,11 @@ authors' code), updates the generator with :func:`lib.models.vid2vid.generator_l
 the image and video discriminators with :func:`lib.models.vid2vid.discriminator_losses`; Adam,
 β = (0.5, 0.999).
 
-The default — one level at 64², 200 warm-up + 200 adversarial steps, the street panning at
-twice its default speed (about 1.7 px per frame) — takes 4–7 CPU-minutes. The generator
-normalises with batch statistics in training and generation alike (``norm="batch"``; see
-:class:`lib.models.vid2vid.Vid2VidGenerator`). ``--levels 2``
-trains coarse-to-fine, as in the paper: a coarse generator at half the resolution (stage
+The default — one level at 64², 300 warm-up + 250 adversarial steps, the street panning at
+twice its default speed (about 1.7 px per frame) — takes 7–8 CPU-minutes (5½ without
+warping). The generator normalises with batch statistics in training and generation alike
+(``norm="batch"``; see :class:`lib.models.vid2vid.Vid2VidGenerator`). ``--levels 2`` trains
+coarse-to-fine, as in the paper: a coarse generator at half the resolution (stage
 ``coarse``), then a finer one on top of it (the coarse one frozen) at full resolution (stage
 ``fine``). ``--preset gpu`` is the 256² parameter set for a GPU (two levels, wider networks,
 longer clips, more steps). Variants (``--variant``): ``full``, ``copy`` (the zero-flow copy
@@ -100,13 +100,13 @@ PRESETS = {
 
 @dataclass
 class TrainConfig:
-    """Every knob of a run (the defaults are the 5-minute CPU run at 64²)."""
+    """Every knob of a run (the defaults are the CPU run at 64² of the committed weights)."""
 
     variant: str = "full"
     flow: str = "exact"
     size: int = 64
     levels: int = 1
-    steps: int = 200  # adversarial steps of the finest stage (after its warm-up)
+    steps: int = 250  # adversarial steps of the finest stage (after its warm-up)
     coarse_steps: int = 300  # adversarial steps of the coarse stage (levels = 2)
     batch: int = 2
     frames: int = 5  # frames per training clip (≥ 5 for the video discriminator's 2 scales)
@@ -115,7 +115,7 @@ class TrainConfig:
     camera_speed: float = 2.0  # the street's pan speed (2: about 1.7 px per frame at 64²)
     real_start: float = 0.5  # probability that a training window starts from L real frames
     perceptual_tile: int = 32  # compare tiles of this size in the perceptual loss (0: whole)
-    warmup: int = 200  # supervised steps (flow, mask, L1) at the start of each stage
+    warmup: int = 300  # supervised steps (flow, mask, L1) at the start of each stage
     warmup_lr: float = 2e-3
     warmup_batch: int = 8  # (clip, frame) pairs per warm-up step
     norm: str = "batch"  # the generator's normalisation (instance norm erases the pan's flow)
