@@ -48,7 +48,13 @@ from lib.device import resolve_device
 from lib.features.segmentation import StreetSegmenter, load_street_segmenter
 from lib.metrics.segmentation import segmentation_score
 from lib.metrics.video import blur_matched, per_frame_fid, warping_error
-from lib.models.vid2vid import VARIANTS, committed_seeds, generate_clip, load_vid2vid
+from lib.models.vid2vid import (
+    VARIANTS,
+    VID2VID_DIR,
+    committed_seeds,
+    generate_clip,
+    load_vid2vid,
+)
 
 _CAR, _PERSON = STREET_CLASSES.index("car"), STREET_CLASSES.index("person")
 VID2VID_TEST = {"clips": 12, "frames": 12, "seed": 1234, "camera_speed": 2.0}
@@ -235,6 +241,42 @@ def vid2vid_bars(
     }
 
 
+#: The L_W-vs-VGG-loss ablation of the full model, committed beside the variants: folder name
+#: under ``data/vid2vid/ablations`` → the training option it drops (3 seeds each, the default
+#: command otherwise: ``python -m lib.train vid2vid OPTION --seed S --out FOLDER``).
+VID2VID_ABLATIONS = {"flow-none": "--flow none", "perceptual-none": "--perceptual none"}
+VID2VID_ABLATIONS_DIR = VID2VID_DIR / "ablations"
+
+
+def vid2vid_seed_summary(
+    variant: str = "full",
+    *,
+    folder: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+) -> dict:
+    """Every measure of :func:`vid2vid_measures` on the bars' test clips, and the flow and mask
+    ratios of the bars, as ``{"value", "sd"}`` over the committed seeds of ``variant`` in
+    ``folder`` (default the committed variants; e.g. ``VID2VID_ABLATIONS_DIR / "flow-none"``
+    for an ablation); ``"seeds"`` lists them."""
+    check_choice(variant, "variant", VARIANTS)
+    device = resolve_device(device)
+    test = vid2vid_test_clips(device)
+    segmenter = load_street_segmenter().to(device)
+    seeds = committed_seeds(variant, folder=folder)
+    runs = []
+    for seed in seeds:
+        generator = load_vid2vid(variant, seed=seed, folder=folder).to(device)
+        measures, _ = vid2vid_measures(generator, test, segmenter)
+        if "flow_epe" in measures:
+            measures["flow_epe_ratio"] = measures["flow_epe"] / measures["zero_flow_epe"]
+            measures["mask_occlusion_ratio"] = measures["mask_occluded"] / measures["mask_visible"]
+        runs.append(measures)
+    summary: dict = {"seeds": seeds}
+    for key in runs[0]:
+        summary[key] = dict(zip(("value", "sd"), mean_sd(m[key] for m in runs), strict=True))
+    return summary
+
+
 # ------------------------------------------------------------------------------------ all
 MODELS: Mapping[str, Callable[..., dict]] = {"vid2vid": vid2vid_bars}
 
@@ -263,6 +305,8 @@ def failing_bars(report: Mapping) -> list[str]:
 __all__ = [
     "Bar",
     "MODELS",
+    "VID2VID_ABLATIONS",
+    "VID2VID_ABLATIONS_DIR",
     "VID2VID_BARS",
     "VID2VID_TEST",
     "failing_bars",
@@ -270,5 +314,6 @@ __all__ = [
     "model_bars",
     "vid2vid_bars",
     "vid2vid_measures",
+    "vid2vid_seed_summary",
     "vid2vid_test_clips",
 ]

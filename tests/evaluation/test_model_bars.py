@@ -110,3 +110,33 @@ def test_command_line_prints_one_json_object():
     failing = mb.failing_bars(report)
     assert proc.returncode == (1 if failing else 0)
     assert all(name in proc.stderr for name in failing)
+
+
+def _apart(a: dict, b: dict, key: str) -> bool:
+    # two seed summaries differ in ``key`` by more than the larger seed sd
+    return abs(a[key]["value"] - b[key]["value"]) > max(a[key]["sd"], b[key]["sd"])
+
+
+@pytest.mark.slow
+def test_vid2vid_ablation_flow_supervision_against_the_vgg_loss():
+    """L_W's reference flow, not the VGG loss, is what teaches the flow and the mask and makes the
+    video consistent: without it the flow is no better than zero flow, the mask barely separates
+    occluded from visible pixels and the warping error doubles, each by more than the seed sd;
+    without the VGG loss the flow and the mask are as good as the full model's (notebook 10)."""
+    try:
+        for name in mb.VID2VID_ABLATIONS:
+            V.committed_seeds("full", folder=mb.VID2VID_ABLATIONS_DIR / name)
+    except FileNotFoundError:
+        pytest.skip("no committed vid2vid ablation weights")
+    full = mb.vid2vid_seed_summary("full")
+    no_flow = mb.vid2vid_seed_summary("full", folder=mb.VID2VID_ABLATIONS_DIR / "flow-none")
+    no_vgg = mb.vid2vid_seed_summary("full", folder=mb.VID2VID_ABLATIONS_DIR / "perceptual-none")
+    for summary in (full, no_flow, no_vgg):
+        assert summary["seeds"] == [0, 1, 2]
+    assert no_flow["flow_epe_ratio"]["value"] > 0.9 > 0.5 > full["flow_epe_ratio"]["value"]
+    assert no_flow["mask_auc"]["value"] < 0.85 < 0.95 < full["mask_auc"]["value"]
+    assert no_flow["warping_error"]["value"] > 1.5 * full["warping_error"]["value"]
+    for key in ("flow_epe_ratio", "mask_auc", "warping_error"):
+        assert _apart(full, no_flow, key), key
+    for key in ("flow_epe_ratio", "mask_auc", "segmentation_accuracy"):
+        assert not _apart(full, no_vgg, key), key
