@@ -30,6 +30,12 @@ label clips alone and all 12 at once (the generators normalise with batch statis
 discriminator) and the real clips (sharp, and blurred to the generated clips' sharpness), the
 warping error, the segmentation accuracy, the car and person IoU and the per-frame Fréchet
 distance, each mean ± sd over the seeds.
+
+Two more measurements of the committed vid2vid generators back notebook 10's claims:
+:func:`vid2vid_seed_summary` (every measure, mean ± sd over the seeds of one variant — or of an
+ablation in ``VID2VID_ABLATIONS_DIR``: no flow supervision, no VGG loss) and
+:func:`vid2vid_colour_drift` (colour drift over long clips, free-running against one step at a
+time from real frames: the part of the drift that feedback causes).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
@@ -47,7 +54,7 @@ from lib.datasets.street import STREET_CLASSES, StreetClips, street
 from lib.device import resolve_device
 from lib.features.segmentation import StreetSegmenter, load_street_segmenter
 from lib.metrics.segmentation import segmentation_score
-from lib.metrics.video import blur_matched, per_frame_fid, warping_error
+from lib.metrics.video import blur_matched, class_colour_error, per_frame_fid, warping_error
 from lib.models.vid2vid import (
     VARIANTS,
     VID2VID_DIR,
@@ -277,6 +284,69 @@ def vid2vid_seed_summary(
     return summary
 
 
+#: The long clips of the colour-drift measurement (:func:`vid2vid_colour_drift`).
+VID2VID_DRIFT = {"clips": 8, "frames": 48, "seed": 1237, "camera_speed": 2.0}
+
+
+def vid2vid_colour_drift(
+    variants: Sequence[str] = ("full", "copy", "no_warp"),
+    *,
+    clips: int = VID2VID_DRIFT["clips"],
+    frames: int = VID2VID_DRIFT["frames"],
+    seed: int = VID2VID_DRIFT["seed"],
+    device: str | torch.device = "cpu",
+) -> dict:
+    """Colour drift of the committed generators over long clips, and the part of it that
+    feedback causes (vid2vid's "colour and texture consistency is not guaranteed").
+
+    For every committed seed of each variant, the per-frame class colour error
+    (:func:`lib.metrics.video.class_colour_error`) of two roll-outs over the same label clips:
+    *free* (each frame made from the previous generated frames, as the generator is used) and
+    *one step* (each frame made from the real previous frames: no feedback). The *growth* of a
+    curve is its mean over the last quarter of the frames minus its mean over the first quarter;
+    ``feedback`` = growth(free) − growth(one step) is the growth that feeding the generator its own
+    frames adds — what remains in the one-step growth comes from the clips themselves.
+
+    Returns ``{"real": the StreetClips, VARIANT: {"seeds": [...], "free": S×T array, "one step":
+    S×T array, "growth": {"free", "one step", "feedback": S arrays}, "sample": the free roll-out
+    of the first seed (N×T×3×H×W, CPU)}}`` (numpy arrays, one row per seed).
+    """
+    for variant in variants:
+        check_choice(variant, "variant", VARIANTS)
+    if frames < 4:
+        raise ValueError(f"frames: need at least 4 frames for two quarters, got {frames}")
+    device = resolve_device(device)
+    real = street(
+        clips, frames=frames, size=64, seed=seed, camera_speed=VID2VID_DRIFT["camera_speed"],
+        device=device,
+    )  # fmt: skip
+    quarter = frames // 4
+    report: dict = {"real": real}
+    for variant in variants:
+        seeds = committed_seeds(variant)
+        curves: dict[str, list[np.ndarray]] = {"free": [], "one step": []}
+        sample = None
+        for s in seeds:
+            generator = load_vid2vid(variant, seed=s).to(device)
+            with torch.no_grad():
+                free = generate_clip(generator, real.labels, keep=("image",))["image"]
+                one_step = generate_clip(
+                    generator, real.labels, real_history=real.frames, keep=("image",)
+                )["image"]
+            sample = free.cpu() if sample is None else sample
+            for mode, fake in (("free", free), ("one step", one_step)):
+                error = class_colour_error(fake.clamp(0, 1), real.frames, real.labels)
+                curves[mode].append(error.cpu().numpy())
+        entry: dict = {"seeds": seeds, **{mode: np.stack(c) for mode, c in curves.items()}}
+        growth = {
+            mode: entry[mode][:, -quarter:].mean(1) - entry[mode][:, :quarter].mean(1)
+            for mode in curves
+        }
+        growth["feedback"] = growth["free"] - growth["one step"]
+        report[variant] = {**entry, "growth": growth, "sample": sample}
+    return report
+
+
 # ------------------------------------------------------------------------------------ all
 MODELS: Mapping[str, Callable[..., dict]] = {"vid2vid": vid2vid_bars}
 
@@ -308,11 +378,13 @@ __all__ = [
     "VID2VID_ABLATIONS",
     "VID2VID_ABLATIONS_DIR",
     "VID2VID_BARS",
+    "VID2VID_DRIFT",
     "VID2VID_TEST",
     "failing_bars",
     "mean_sd",
     "model_bars",
     "vid2vid_bars",
+    "vid2vid_colour_drift",
     "vid2vid_measures",
     "vid2vid_seed_summary",
     "vid2vid_test_clips",

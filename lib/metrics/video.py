@@ -13,6 +13,8 @@ temporal warping error                 :func:`warping_error` with a given flow a
                                        :func:`estimate_flow` (OpenCV DIS, forward–backward
                                        occlusion check) and :func:`estimated_warping_error`
 flicker                                :func:`flicker_statistics`
+colour drift per class region          :func:`class_colour_error` — per frame, against the real
+                                       clips the labels came from
 sharpness, blur-matched baseline       :func:`sharpness`, :func:`blur_matched` — a blurry clip
                                        has a low warping error for free; compare it with the
                                        real clips blurred to the same sharpness
@@ -47,6 +49,7 @@ __all__ = [
     "DIS_PRESETS",
     "FlickerStats",
     "blur_matched",
+    "class_colour_error",
     "clip_features",
     "estimate_flow",
     "estimated_warping_error",
@@ -325,6 +328,45 @@ def flicker_statistics(clips: ArrayLike) -> FlickerStats:
     pixel_second = x[:, 2:] - 2 * x[:, 1:-1] + x[:, :-2]
     pixel = float((pixel_second**2).mean().div(6).sqrt())
     return FlickerStats(frame_difference, brightness, pixel)
+
+
+def class_colour_error(
+    clips: ArrayLike, real: ArrayLike, labels: ArrayLike, *, min_pixels: int = 20
+) -> torch.Tensor:
+    """Colour drift: per frame t, the mean over classes c of |μ_c,t(clips) − μ_c,t(real)|, where
+    μ_c,t is the mean RGB colour of the pixels labelled c in frame t of all clips together and
+    |·| the mean absolute difference over the three channels. A class enters frame t only where
+    it covers at least ``min_pixels`` pixels (over all clips).
+
+    ``clips`` (generated) and ``real``: N×T×3×H×W in [0, 1]; ``labels``: N×T×H×W integer class
+    ids that both were made from. Returns a float64 tensor of T values. A generator whose colours
+    wander from the real ones over a long roll-out shows a rising curve; the same curve for
+    frames made one step at a time from real previous frames
+    (:func:`lib.models.vid2vid.generate_clip` with ``real_history``) says how much of the rise
+    feedback causes.
+    """
+    x = check_clips(clips, "clips", channels=(3,))
+    r = check_clips(real, "real", channels=(3,))
+    y = as_tensor(labels, "labels")
+    if x.shape != r.shape or y.shape != (*x.shape[:2], *x.shape[3:]):
+        raise ValueError(
+            f"clips {tuple(x.shape)}, real {tuple(r.shape)} and labels {tuple(y.shape)}: expected "
+            "N×T×3×H×W clips and real clips of one shape and N×T×H×W labels"
+        )
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool or int(y.min()) < 0:
+        raise ValueError("labels: expected non-negative integer class ids")
+    if min_pixels < 1:
+        raise ValueError(f"min_pixels: expected a positive count, got {min_pixels}")
+    onehot = torch.nn.functional.one_hot(y.long(), int(y.max()) + 1).to(torch.float64)
+    counts = onehot.sum((0, 2, 3))  # T×K
+    means = [
+        torch.einsum("nthwk,ntchw->tkc", onehot, v.to(torch.float64))
+        / counts.clamp(min=1)[..., None]
+        for v in (x, r.to(x.device))
+    ]
+    error = (means[0] - means[1]).abs().mean(2)  # T×K
+    present = counts >= min_pixels
+    return (error * present).sum(1) / present.sum(1).clamp(min=1)
 
 
 def sharpness(clips: ArrayLike) -> float:

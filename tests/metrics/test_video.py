@@ -18,6 +18,7 @@ from lib.features.video import load_street_c3d
 from lib.metrics import fid
 from lib.metrics.video import (
     blur_matched,
+    class_colour_error,
     clip_features,
     estimate_flow,
     estimated_warping_error,
@@ -315,3 +316,25 @@ def test_sharpness_and_the_blur_matched_baseline():
     assert blur_matched(clips, clips)[1] == 0.0  # already as sharp as itself
     with pytest.raises(ValueError, match="sigmas"):
         blur_matched(clips, clips, sigmas=[-1.0])
+
+
+def test_class_colour_error_is_the_mean_class_colour_difference():
+    """A constant offset d on one class region moves that class's mean colour by d and no other:
+    the per-frame error is d ÷ (classes present); classes under ``min_pixels`` are left out."""
+    labels = torch.zeros(2, 3, 8, 8, dtype=torch.long)
+    labels[:, :, :4] = 1  # two classes of 64 pixels each per frame (over both clips)
+    labels[0, :, 0, 0] = 2  # a third class of 3 pixels per frame
+    real = torch.rand(2, 3, 3, 8, 8) * 0.5
+    fake = real.clone()
+    fake[:, 1] += 0.3 * (labels[:, 1] == 1).unsqueeze(1)  # class 1 of frame 1, every channel
+    error = class_colour_error(fake, real, labels, min_pixels=4)
+    assert error.shape == (3,) and error.dtype == torch.float64
+    assert torch.allclose(error, torch.tensor([0.0, 0.15, 0.0], dtype=torch.float64), atol=1e-6)
+    # the small class counts once it is allowed in (and adds no error)
+    assert float(class_colour_error(fake, real, labels, min_pixels=1)[1]) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="labels"):
+        class_colour_error(fake, real, labels[:, :2])
+    with pytest.raises(ValueError, match="labels"):
+        class_colour_error(fake, real, labels.float())
+    with pytest.raises(ValueError, match="min_pixels"):
+        class_colour_error(fake, real, labels, min_pixels=0)

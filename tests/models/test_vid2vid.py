@@ -251,6 +251,22 @@ def test_given_frames_start_the_roll_out(clips):
         V.generator_losses(*args, conf, image_d=d_i, start=6)
 
 
+def test_real_history_makes_one_step_predictions(clips):
+    """With the real previous frames as history, frame t is F(x_{t−L}^{t−1}, s_{t−L}^t): the
+    generated frames never feed back, so changing one generated frame changes no later one."""
+    g = _small()
+    labels, real = clips.labels[:2], clips.frames[:2]
+    with torch.no_grad():
+        forced = V.generate_clip(g, labels, real_history=real)
+        free = V.generate_clip(g, labels)
+        step = g(labels[:, 1:4], real[:, 1:3], True)  # frame 3 from real frames 1 and 2
+    assert torch.allclose(forced["image"][:, 3], step["image"], atol=1e-6)
+    assert torch.allclose(forced["image"][:, 0], free["image"][:, 0])  # no history yet at t = 0
+    assert not torch.allclose(forced["image"][:, 3], free["image"][:, 3])
+    with pytest.raises(ValueError, match="real_history"):
+        V.generate_clip(g, labels, real_history=real[:, :2])
+
+
 def test_zero_flow_copy_control(clips):
     g = _small(zero_flow=True)
     assert not hasattr(g, "head_w") and hasattr(g, "head_m")

@@ -303,15 +303,8 @@ class Vid2VidGenerator(nn.Module):
         if previous is None:
             previous = torch.zeros(n, L, 3, h, w, device=device)
             has_previous = False if has_previous is None else has_previous
-        elif (
-            not isinstance(previous, torch.Tensor)
-            or not previous.is_floating_point()
-            or previous.shape != (n, L, 3, h, w)
-        ):
-            raise ValueError(
-                f"previous: expected N×L×3×H×W = {(n, L, 3, h, w)} float frames in [0, 1] "
-                f"matching the labels, got {tuple(getattr(previous, 'shape', ()))}"
-            )
+        else:
+            _check_frames(previous, "previous", (n, L, 3, h, w), "N×L×3×H×W")
         if has_previous is None:
             has_previous = True
         has_prev = torch.as_tensor(has_previous, device=device, dtype=torch.float32)
@@ -350,11 +343,25 @@ class Vid2VidGenerator(nn.Module):
         )
 
 
+def _check_frames(frames: object, name: str, shape: tuple[int, ...], layout: str) -> None:
+    # float frames of exactly ``shape``; ``layout`` names its axes in the message
+    if (
+        not isinstance(frames, torch.Tensor)
+        or not frames.is_floating_point()
+        or frames.shape != shape
+    ):
+        raise ValueError(
+            f"{name}: expected {layout} = {shape} float frames in [0, 1] matching the labels, "
+            f"got {tuple(getattr(frames, 'shape', ()))}"
+        )
+
+
 def generate_clip(
     generator: nn.Module,
     labels: torch.Tensor,
     *,
     given: torch.Tensor | None = None,
+    real_history: torch.Tensor | None = None,
     keep: tuple[str, ...] = ("image", "h", "flow", "mask", "warped"),
 ) -> dict[str, torch.Tensor]:
     """Roll the generator over whole label clips: x̃_t = F(x̃_{t−L}^{t−1}, s_{t−L}^t), t = 0…T−1.
@@ -366,6 +373,11 @@ def generate_clip(
     instead of generated, and generation starts at t = G from them — how the authors' code starts
     a training sequence (from real frames), so that the flow and the mask learn on real
     textures. Given frames appear in the output unchanged, with zero flow and mask 0.
+
+    ``real_history`` (N×T×3×H×W real frames): every step is made from the *real* previous
+    frames x_{t−L}^{t−1} instead of the generated ones (teacher forcing) — one-step predictions,
+    with no feedback of the generator's own output; the free roll-out against this one separates
+    the error that accumulates through feedback from the error of a single step.
 
     Gradients flow through the whole roll-out when enabled (training); wrap in
     ``torch.no_grad()`` to sample. Returns ``{key: N×T×…×H×W}`` for the heads in ``keep``.
@@ -395,6 +407,9 @@ def generate_clip(
             )
         start = given.shape[1]
         given = given.to(device)
+    if real_history is not None:
+        _check_frames(real_history, "real_history", (n, t_len, 3, h, w), "N×T×3×H×W")
+        real_history = real_history.to(device)
     padded = torch.cat([labels[:, :1].expand(n, L, h, w), labels], 1)
     history = [torch.zeros(n, 3, h, w, device=device) for _ in range(L)]
     out: dict[str, list[torch.Tensor]] = {k: [] for k in keep}
@@ -411,7 +426,7 @@ def generate_clip(
             }
         else:
             step = generator(padded[:, t : t + L + 1], torch.stack(history[-L:], 1), t > 0)
-        history.append(step["image"])
+        history.append(step["image"] if real_history is None else real_history[:, t])
         for k in keep:
             out[k].append(step[k])
     return {k: torch.stack(v, 1) for k, v in out.items()}
