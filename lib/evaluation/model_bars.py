@@ -54,7 +54,13 @@ from lib.datasets.street import STREET_CLASSES, StreetClips, street
 from lib.device import resolve_device
 from lib.features.segmentation import StreetSegmenter, load_street_segmenter
 from lib.metrics.segmentation import segmentation_score
-from lib.metrics.video import blur_matched, class_colour_error, per_frame_fid, warping_error
+from lib.metrics.video import (
+    blur_matched,
+    class_colour_error,
+    per_frame_fid,
+    sharpness,
+    warping_error,
+)
 from lib.models.vid2vid import (
     VARIANTS,
     VID2VID_DIR,
@@ -138,8 +144,9 @@ def vid2vid_measures(
     """One generator's numbers on the test clips (generated from their label clips alone):
     flow and zero-flow end-point errors on visible pixels, mean mask on occluded and visible
     pixels and its ROC AUC for occlusion, warping error (exact flow), segmentation accuracy and
-    car / person IoU, and the per-frame Fréchet distance (``shapes-cnn`` features); and the
-    generated clips."""
+    car / person IoU, the per-frame Fréchet distance (``shapes-cnn`` features, at 32²) and the
+    sharpness ratio (:func:`~lib.metrics.video.sharpness` of the generated ÷ the real clips, at
+    full resolution: what a finer generator should raise); and the generated clips."""
     with torch.no_grad():
         out = generate_clip(generator, test.labels, keep=("image", "flow", "mask"))
     occluded = test.occlusion[:, 1:]
@@ -152,6 +159,7 @@ def vid2vid_measures(
         "car_iou": float(seg["iou"][_CAR]),
         "person_iou": float(seg["iou"][_PERSON]),
         "per_frame_fid": per_frame_fid(test.frames, images),
+        "sharpness_ratio": sharpness(images) / sharpness(test.frames),
     }
     if getattr(generator, "use_warp", False):
         mask = out["mask"][:, 1:, 0]
@@ -248,10 +256,18 @@ def vid2vid_bars(
     }
 
 
-#: The L_W-vs-VGG-loss ablation of the full model, committed beside the variants: folder name
-#: under ``data/vid2vid/ablations`` → the training option it drops (3 seeds each, the default
-#: command otherwise: ``python -m lib.train vid2vid OPTION --seed S --out FOLDER``).
-VID2VID_ABLATIONS = {"flow-none": "--flow none", "perceptual-none": "--perceptual none"}
+#: Ablations of the full model, committed beside the variants: folder name under
+#: ``data/vid2vid/ablations`` → the training options that differ from the default command
+#: (3 seeds each: ``python -m lib.train vid2vid OPTIONS --seed S --out FOLDER``). L_W against the
+#: VGG loss: without the reference flow, without the VGG loss; coarse-to-fine: two levels (the
+#: coarse one at 32², 300 + 300 steps, then the fine one, 300 + 250) against one level with the
+#: same 1150 steps.
+VID2VID_ABLATIONS = {
+    "flow-none": "--flow none",
+    "perceptual-none": "--perceptual none",
+    "two-level": "--levels 2",
+    "single-equal-steps": "--warmup 600 --steps 550",
+}
 VID2VID_ABLATIONS_DIR = VID2VID_DIR / "ablations"
 
 
