@@ -261,7 +261,8 @@ def vid2vid_bars(
 #: (3 seeds each: ``python -m lib.train vid2vid OPTIONS --seed S --out FOLDER``). L_W against the
 #: VGG loss: without the reference flow, without the VGG loss; coarse-to-fine: two levels (the
 #: coarse one at 32², 300 + 300 steps, then the fine one, 300 + 250) against one level with the
-#: same 1150 steps.
+#: same 1150 steps. ``single-equal-steps`` also holds the copy control and the model without
+#: warping at 1150 steps (``--variant``): at that schedule every bar holds.
 VID2VID_ABLATIONS = {
     "flow-none": "--flow none",
     "perceptual-none": "--perceptual none",
