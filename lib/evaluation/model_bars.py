@@ -143,10 +143,11 @@ def vid2vid_measures(
 ) -> tuple[dict[str, float], torch.Tensor]:
     """One generator's numbers on the test clips (generated from their label clips alone):
     flow and zero-flow end-point errors on visible pixels, mean mask on occluded and visible
-    pixels and its ROC AUC for occlusion, warping error (exact flow), segmentation accuracy and
-    car / person IoU, the per-frame Fréchet distance (``shapes-cnn`` features, at 32²) and the
-    sharpness ratio (:func:`~lib.metrics.video.sharpness` of the generated ÷ the real clips, at
-    full resolution: what a finer generator should raise); and the generated clips."""
+    pixels and its ROC AUC for occlusion, the bars' flow and mask ratios, warping error (exact
+    flow), segmentation accuracy and car / person IoU, the per-frame Fréchet distance
+    (``shapes-cnn`` features, at 32²) and the sharpness ratio (:func:`~lib.metrics.video.sharpness`
+    of the generated ÷ the real clips, at full resolution: what a finer generator should raise);
+    and the generated clips."""
     with torch.no_grad():
         out = generate_clip(generator, test.labels, keep=("image", "flow", "mask"))
     occluded = test.occlusion[:, 1:]
@@ -173,6 +174,8 @@ def vid2vid_measures(
                 roc_auc_score(occluded.flatten().cpu().numpy(), mask.flatten().cpu().numpy())
             ),
         }
+        measures["flow_epe_ratio"] = measures["flow_epe"] / measures["zero_flow_epe"]
+        measures["mask_occlusion_ratio"] = measures["mask_occluded"] / measures["mask_visible"]
     return measures, images
 
 
@@ -214,10 +217,8 @@ def vid2vid_bars(
         return [m[key] / ref(m) for m in full]
 
     bars = {
-        "flow_epe_ratio": _bar(ratios("flow_epe", lambda m: m["zero_flow_epe"]), 0.5, "<="),
-        "mask_occlusion_ratio": _bar(
-            ratios("mask_occluded", lambda m: m["mask_visible"]), 2.0, ">="
-        ),
+        "flow_epe_ratio": _bar([m["flow_epe_ratio"] for m in full], 0.5, "<="),
+        "mask_occlusion_ratio": _bar([m["mask_occlusion_ratio"] for m in full], 2.0, ">="),
         "mask_auc": _bar([m["mask_auc"] for m in full], 0.8, ">="),
         "segmentation_accuracy_ratio": _bar(
             ratios("segmentation_accuracy", lambda m: real["segmentation_accuracy"]), 0.8, ">="
@@ -278,10 +279,9 @@ def vid2vid_seed_summary(
     folder: str | os.PathLike | None = None,
     device: str | torch.device = "cpu",
 ) -> dict:
-    """Every measure of :func:`vid2vid_measures` on the bars' test clips, and the flow and mask
-    ratios of the bars, as ``{"value", "sd"}`` over the committed seeds of ``variant`` in
-    ``folder`` (default the committed variants; e.g. ``VID2VID_ABLATIONS_DIR / "flow-none"``
-    for an ablation); ``"seeds"`` lists them."""
+    """Every measure of :func:`vid2vid_measures` on the bars' test clips, as ``{"value", "sd"}``
+    over the committed seeds of ``variant`` in ``folder`` (default the committed variants; e.g.
+    ``VID2VID_ABLATIONS_DIR / "flow-none"`` for an ablation); ``"seeds"`` lists them."""
     check_choice(variant, "variant", VARIANTS)
     device = resolve_device(device)
     test = vid2vid_test_clips(device)
@@ -290,11 +290,7 @@ def vid2vid_seed_summary(
     runs = []
     for seed in seeds:
         generator = load_vid2vid(variant, seed=seed, folder=folder).to(device)
-        measures, _ = vid2vid_measures(generator, test, segmenter)
-        if "flow_epe" in measures:
-            measures["flow_epe_ratio"] = measures["flow_epe"] / measures["zero_flow_epe"]
-            measures["mask_occlusion_ratio"] = measures["mask_occluded"] / measures["mask_visible"]
-        runs.append(measures)
+        runs.append(vid2vid_measures(generator, test, segmenter)[0])
     summary: dict = {"seeds": seeds}
     for key in runs[0]:
         summary[key] = dict(zip(("value", "sd"), mean_sd(m[key] for m in runs), strict=True))
