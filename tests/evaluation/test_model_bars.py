@@ -37,6 +37,22 @@ def test_mean_and_sample_sd():
         mb.mean_sd([])
 
 
+def test_summaries_over_seeds_and_when_they_are_apart():
+    runs = [{"a": 1.0, "b": 10.0}, {"a": 2.0, "b": 10.0}, {"a": 3.0, "b": 13.0}]
+    summary = mb.seed_summary(runs)
+    assert set(summary) == {"a", "b"}
+    assert summary["a"] == {"value": 2.0, "sd": pytest.approx(1.0)}
+    assert mb.summarise([4.0, 6.0]) == {"value": 5.0, "sd": pytest.approx(math.sqrt(2))}
+    # 11 vs 2 with sds 1.73 and 1: apart; 2.5 vs 2 with sd 1: not
+    assert mb.apart(summary["b"], summary["a"])
+    assert not mb.apart({"value": 2.5, "sd": 0.1}, summary["a"])
+    assert mb.apart(summary["a"], summary["b"]) == mb.apart(summary["b"], summary["a"])
+    with pytest.raises(ValueError, match="two seeds"):
+        mb.apart(mb.summarise([1.0]), summary["a"])
+    with pytest.raises(ValueError, match="no runs"):
+        mb.seed_summary([])
+
+
 def test_failing_bars_names_model_and_bar():
     report = {
         "models": {
@@ -68,32 +84,27 @@ def vid2vid_report():
 
 @pytest.mark.slow
 def test_vid2vid_bars_on_the_committed_weights(vid2vid_report):
-    """The committed generators reproduce the bars recorded in their manifest. The flow, the
-    mask, the segmentation accuracy, the cars and warping against the copy control hold; the
-    people (0.47 ± 0.04 of real, bar 0.5) fall short at this training budget, and the course
-    says so (notebook 10)."""
+    """The committed generators reproduce the bars recorded in their manifest, and every bar
+    holds — the people (0.58 ± 0.01 of real, bar 0.5) by more than the seed sd."""
     result = vid2vid_report["models"]["vid2vid"]
     bars = result["bars"]
     recorded = read_manifest(V.VID2VID_DIR)["bars"]
     assert set(bars) == set(recorded["bars"]) == set(mb.VID2VID_BARS)
     for name, bar in bars.items():
         assert bar["value"] == pytest.approx(recorded["bars"][name]["value"], abs=1e-4), name
-        assert bar["holds"] == recorded["bars"][name]["holds"], name
-    holding = (
-        "flow_epe_ratio", "mask_occlusion_ratio", "mask_auc", "segmentation_accuracy_ratio",
-        "car_iou_ratio", "warping_error_vs_copy",
-    )  # fmt: skip
-    for name in holding:
-        assert bars[name]["holds"], name
-    # the people are short of the bar, but they are drawn where the labels put them
+        assert bar["holds"], name
     person = bars["person_iou_ratio"]
-    assert not person["holds"] and person["value"] - 2 * person["sd"] > 0.3
+    assert person["value"] - person["sd"] > person["threshold"]
+    controls = result["controls"]
     for variant in V.VARIANTS:
-        assert len(result["controls"][variant]["seeds"]) >= 3
-        assert result["controls"][variant]["warping_error"]["sd"] is not None
+        assert len(controls[variant]["seeds"]) >= 3
+        assert controls[variant]["warping_error"]["sd"] is not None
+    # warping is more consistent than copying in place or not warping, beyond seed noise
+    for other in ("copy", "no_warp"):
+        assert mb.apart(controls["full"]["warping_error"], controls[other]["warping_error"])
     # real clips blurred to the generated clips' sharpness are more consistent than sharp ones
-    real = result["controls"]["real"]["warping_error"]["value"]
-    assert result["controls"]["real_blur_matched"]["warping_error"]["value"] < real
+    real = controls["real"]["warping_error"]["value"]
+    assert controls["real_blur_matched"]["warping_error"]["value"] < real
 
 
 @pytest.mark.slow
@@ -112,18 +123,13 @@ def test_command_line_prints_one_json_object():
     assert all(name in proc.stderr for name in failing)
 
 
-def _apart(a: dict, b: dict, key: str) -> bool:
-    # two seed summaries differ in ``key`` by more than the larger seed sd
-    return abs(a[key]["value"] - b[key]["value"]) > max(a[key]["sd"], b[key]["sd"])
-
-
 @pytest.mark.slow
 def test_vid2vid_ablation_flow_supervision_against_the_vgg_loss():
     """L_W's reference flow, not the VGG loss, is what teaches the flow and the mask and makes the
     video consistent: without it the flow is no better than zero flow, the mask barely separates
-    occluded from visible pixels and the warping error doubles, each by more than the seed sd;
-    without the VGG loss the flow and the mask are as good as the full model's, and the frames are
-    blurrier (notebook 10)."""
+    occluded from visible pixels and the warping error triples, each by more than the seed sd;
+    without the VGG loss the flow, the mask and the layout are as good as the full model's, and
+    the frames carry more high-frequency energy and a higher warping error (notebook 10)."""
     try:
         for name in ("flow-none", "perceptual-none"):
             V.committed_seeds("full", folder=mb.VID2VID_ABLATIONS_DIR / name)
@@ -136,22 +142,22 @@ def test_vid2vid_ablation_flow_supervision_against_the_vgg_loss():
         assert summary["seeds"] == [0, 1, 2]
     assert no_flow["flow_epe_ratio"]["value"] > 0.9 > 0.5 > full["flow_epe_ratio"]["value"]
     assert no_flow["mask_auc"]["value"] < 0.85 < 0.95 < full["mask_auc"]["value"]
-    assert no_flow["warping_error"]["value"] > 1.5 * full["warping_error"]["value"]
+    assert no_flow["warping_error"]["value"] > 2 * full["warping_error"]["value"]
     for key in ("flow_epe_ratio", "mask_auc", "warping_error"):
-        assert _apart(full, no_flow, key), key
-    for key in ("flow_epe_ratio", "mask_auc", "segmentation_accuracy"):
-        assert not _apart(full, no_vgg, key), key
-    # without the VGG loss the frames are blurrier, and blur lowers the warping error
+        assert mb.apart(full[key], no_flow[key]), key
+    for key in ("flow_epe_ratio", "mask_auc", "segmentation_accuracy", "per_frame_fid"):
+        assert not mb.apart(full[key], no_vgg[key]), key
     for key in ("sharpness_ratio", "warping_error"):
-        assert no_vgg[key]["value"] < full[key]["value"] and _apart(full, no_vgg, key), key
+        assert no_vgg[key]["value"] > full[key]["value"] and mb.apart(full[key], no_vgg[key]), key
 
 
 @pytest.mark.slow
 def test_vid2vid_colour_drift_comes_partly_from_feedback(one_thread):
-    """Over 48-frame clips the full model's colour error grows more when it is fed its own frames
-    than when each frame is made from the real previous ones, and feedback adds more growth to it
-    than to the copy control or to the model without warping — each by more than the seed sd
-    (notebook 10). The one-step error grows too: part of the rise is in the clips themselves."""
+    """Over 48-frame clips every model's colour error grows, one step at a time from real frames
+    too (part of the rise is in the clips); fed its own frames, the full model's error grows more
+    than one step at a time, by more than the seed sd, and feedback adds growth to the copy
+    control and the model without warping as well — none of them apart from the full model
+    (notebook 10)."""
     try:
         V.committed_seeds("full")
     except FileNotFoundError:
@@ -161,13 +167,13 @@ def test_vid2vid_colour_drift_comes_partly_from_feedback(one_thread):
     for v, g in growth.items():
         assert len(g["free"]) == len(drift[v]["seeds"]) >= 3
         assert g["one step"].mean() > 0  # the later frames are harder even without feedback
+        assert g["feedback"].mean() > 0, v  # and feeding a model its own frames adds to it
     full = growth["full"]
-    sd = max(full["free"].std(ddof=1), full["one step"].std(ddof=1))
-    assert full["free"].mean() - full["one step"].mean() > sd
+    assert mb.apart(mb.summarise(full["free"]), mb.summarise(full["one step"]))
+    assert full["free"].mean() > full["one step"].mean()
     for other in ("copy", "no_warp"):
-        fb = growth[other]["feedback"]
-        margin = full["feedback"].mean() - fb.mean()
-        assert margin > max(full["feedback"].std(ddof=1), fb.std(ddof=1)), other
+        feedback = (mb.summarise(full["feedback"]), mb.summarise(growth[other]["feedback"]))
+        assert not mb.apart(*feedback), other
 
 
 def test_colour_drift_rejects_too_few_frames():
@@ -176,47 +182,26 @@ def test_colour_drift_rejects_too_few_frames():
 
 
 @pytest.mark.slow
-def test_vid2vid_coarse_to_fine_against_an_equal_steps_single_level():
-    """At 64², two levels trained for 1150 steps in all are no sharper than one level trained for
-    as many, and segment and draw people worse, by more than the seed sd; one level with 1150
-    steps beats the committed 550 on sharpness, segmentation and people (notebook 10)."""
-    folders = {
-        name: mb.VID2VID_ABLATIONS_DIR / name for name in ("two-level", "single-equal-steps")
-    }
+def test_vid2vid_coarse_to_fine_and_the_training_schedule():
+    """At 64², two levels trained for 1150 steps in all are no sharper than the committed single
+    level, trained for as many, and segment and draw people worse, by more than the seed sd; half
+    the committed schedule (550 steps) draws people short of their bar, and worse than the
+    committed generators on sharpness, segmentation and people (notebook 10)."""
+    folders = {name: mb.VID2VID_ABLATIONS_DIR / name for name in ("two-level", "half-schedule")}
     try:
         for folder in folders.values():
             V.committed_seeds("full", folder=folder)
     except FileNotFoundError:
         pytest.skip("no committed vid2vid ablation weights")
     two = mb.vid2vid_seed_summary("full", folder=folders["two-level"])
-    one = mb.vid2vid_seed_summary("full", folder=folders["single-equal-steps"])
-    committed = mb.vid2vid_seed_summary("full")
-    assert two["seeds"] == one["seeds"] == [0, 1, 2]
+    half_report = mb.vid2vid_bars(folder=folders["half-schedule"], variants=("full",))
+    assert not half_report["bars"]["person_iou_ratio"]["holds"]
+    half = half_report["controls"]["full"]
+    one = mb.vid2vid_seed_summary("full")
+    assert two["seeds"] == half["seeds"] == one["seeds"] == [0, 1, 2]
     sharp_sd = max(two["sharpness_ratio"]["sd"], one["sharpness_ratio"]["sd"])
     assert two["sharpness_ratio"]["value"] - one["sharpness_ratio"]["value"] < sharp_sd
     for key in ("segmentation_accuracy", "person_iou"):
-        assert two[key]["value"] < one[key]["value"] and _apart(two, one, key), key
+        assert two[key]["value"] < one[key]["value"] and mb.apart(two[key], one[key]), key
     for key in ("sharpness_ratio", "segmentation_accuracy", "person_iou"):
-        assert one[key]["value"] > committed[key]["value"] and _apart(one, committed, key), key
-
-
-@pytest.mark.slow
-def test_vid2vid_at_1150_steps_passes_every_bar():
-    """The full model, the copy control and the model without warping trained for 1150 steps
-    (``--warmup 600 --steps 550``, 3 seeds each) pass every bar, the people included (0.58 of
-    real against the committed generators' 0.47), and warping still beats copying."""
-    folder = mb.VID2VID_ABLATIONS_DIR / "single-equal-steps"
-    try:
-        for variant in ("full", "copy", "no_warp"):
-            assert V.committed_seeds(variant, folder=folder) == [0, 1, 2]
-    except FileNotFoundError:
-        pytest.skip("no committed vid2vid ablation weights")
-    report = mb.vid2vid_bars(folder=folder, variants=("full", "copy", "no_warp"))
-    bars = report["bars"]
-    assert set(bars) == set(mb.VID2VID_BARS)
-    assert all(bar["holds"] for bar in bars.values()), bars
-    person = bars["person_iou_ratio"]
-    assert person["value"] - person["sd"] > 0.5
-    controls = report["controls"]
-    assert _apart(controls["full"], controls["copy"], "warping_error")
-    assert _apart(controls["full"], controls["no_warp"], "warping_error")
+        assert one[key]["value"] > half[key]["value"] and mb.apart(one[key], half[key]), key

@@ -12,17 +12,18 @@ authors' code), updates the generator with :func:`lib.models.vid2vid.generator_l
 the image and video discriminators with :func:`lib.models.vid2vid.discriminator_losses`; Adam,
 β = (0.5, 0.999).
 
-The default — one level at 64², 300 warm-up + 250 adversarial steps, the street panning at
-twice its default speed (about 1.7 px per frame) — takes 7–8 CPU-minutes (5½ without
-warping). The generator normalises with batch statistics in training and generation alike
-(``norm="batch"``; see :class:`lib.models.vid2vid.Vid2VidGenerator`). ``--levels 2`` trains
-coarse-to-fine, as in the paper: a coarse generator at half the resolution (stage
-``coarse``), then a finer one on top of it (the coarse one frozen) at full resolution (stage
-``fine``). ``--preset gpu`` is the 256² parameter set for a GPU (two levels, wider networks,
-longer clips, more steps). Variants (``--variant``): ``full``, ``copy`` (the zero-flow copy
-control: no flow head, the previous frame copied in place where the mask says so),
-``no_warp`` (no flow warping: x̃_t = h̃_t) and ``no_video_d`` (no video discriminator);
-``--flow exact|dis|none`` picks the flow supervision.
+The default — one level at 64², 600 warm-up + 550 adversarial steps, the street panning at twice
+its default speed (about 1.7 px per frame) — takes about 8½ CPU-minutes (6 without warping; a
+warm-up step costs a fraction of an adversarial one). Half the schedule (300 + 250) draws people
+short of their bar (notebook 10). The generator normalises with batch statistics in training and
+generation alike (``norm="batch"``; see :class:`lib.models.vid2vid.Vid2VidGenerator`).
+``--levels 2`` trains coarse-to-fine, as in the paper: a coarse generator at half the resolution
+(stage ``coarse``), then a finer one on top of it (the coarse one frozen) at full resolution
+(stage ``fine``). ``--preset gpu`` is the 256² parameter set for a GPU (two levels, wider
+networks, longer clips, more steps). Variants (``--variant``): ``full``, ``copy`` (the zero-flow
+copy control: no flow head, the previous frame copied in place where the mask says so),
+``no_warp`` (no flow warping: x̃_t = h̃_t) and ``no_video_d`` (no video discriminator); ``--flow
+exact|dis|none`` picks the flow supervision.
 
 Checkpoints (``--state-dir``, default ``data/cache/vid2vid``, git-ignored) are written every
 ``--checkpoint-every`` steps and at the end of each stage; ``--resume`` continues from them, and
@@ -106,7 +107,7 @@ class TrainConfig:
     flow: str = "exact"
     size: int = 64
     levels: int = 1
-    steps: int = 250  # adversarial steps of the finest stage (after its warm-up)
+    steps: int = 550  # adversarial steps of the finest stage (after its warm-up)
     coarse_steps: int = 300  # adversarial steps of the coarse stage (levels = 2)
     batch: int = 2
     frames: int = 5  # frames per training clip (≥ 5 for the video discriminator's 2 scales)
@@ -115,7 +116,7 @@ class TrainConfig:
     camera_speed: float = 2.0  # the street's pan speed (2: about 1.7 px per frame at 64²)
     real_start: float = 0.5  # probability that a training window starts from L real frames
     perceptual_tile: int = 32  # compare tiles of this size in the perceptual loss (0: whole)
-    warmup: int = 300  # supervised steps (flow, mask, L1) at the start of each stage
+    warmup: int = 600  # supervised steps (flow, mask, L1) at the start of each stage
     warmup_lr: float = 2e-3
     warmup_batch: int = 8  # (clip, frame) pairs per warm-up step
     norm: str = "batch"  # the generator's normalisation (instance norm erases the pan's flow)
