@@ -3,20 +3,22 @@
 Every set comes back as an :class:`ImageSet`: float N×C×H×W images in [0, 1] with integer labels
 where it has them. Nothing here downloads unless a loader is called with ``download=True``.
 
-================  =============================================================================
-``digits``        scikit-learn's 1,797 handwritten digits, upsampled to 32×32, fixed split
-``shapes``        procedural 10-class 32×32 RGB shapes, any number, settable class balance
-``photos``        random crops from the photos bundled with scikit-image/scikit-learn/matplotlib
-``mnist``         MNIST's original IDX files from a path
-``cifar10``       CIFAR-10's python or binary batches from a path
-``folder``        a folder of image files (subfolders become classes)
-``cartoons``      procedural cartoons (Part II): flat colours, black outlines, cel shading;
-                  ``edge_smooth`` makes CartoonGAN's edge-blurred negatives
-``street``        toy street videos (Part II): frames, semantic and instance maps, the exact
-                  backward optical flow and occlusion mask of every frame
-``dance_clip``    a dancing puppet (Part II): frames, exact OpenPose-order keypoints, stick
-                  figures, face boxes, for two subjects that differ in build, place and look
-================  =============================================================================
+=================  =============================================================================
+``digits``         scikit-learn's 1,797 handwritten digits, upsampled to 32×32, fixed split
+``shapes``         procedural 10-class 32×32 RGB shapes, any number, settable class balance
+``photos``         random crops from the photos bundled with scikit-image/scikit-learn/matplotlib
+``mnist``          MNIST's original IDX files from a path
+``cifar10``        CIFAR-10's python or binary batches from a path
+``folder``         a folder of image files (subfolders become classes)
+``cartoons``       procedural cartoons (Part II): flat colours, black outlines, cel shading;
+                   ``edge_smooth`` makes CartoonGAN's edge-blurred negatives
+``photo_renders``  the cartoons' scenes as photos: texture, continuous light, soft shadows,
+                   lens blur, sensor noise, no outlines (same seed, same scene)
+``street``         toy street videos (Part II): frames, semantic and instance maps, the exact
+                   backward optical flow and occlusion mask of every frame
+``dance_clip``     a dancing puppet (Part II): frames, exact OpenPose-order keypoints, stick
+                   figures, face boxes, for two subjects that differ in build, place and look
+=================  =============================================================================
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from lib.datasets.cartoon import (
     canny,
     cartoons,
     edge_smooth,
+    photo_renders,
     unpaired_batches,
     unpaired_folders,
 )
@@ -52,6 +55,7 @@ LOADERS = {
     "shapes": shapes,
     "photos": photos,
     "cartoons": cartoons,
+    "photo_renders": photo_renders,
     "mnist": mnist,
     "cifar10": cifar10,
     "folder": image_folder,
@@ -103,6 +107,7 @@ __all__ = [
     "load",
     "load_photo",
     "mnist",
+    "photo_renders",
     "photos",
     "read_idx",
     "shapes",

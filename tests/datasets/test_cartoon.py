@@ -1,5 +1,5 @@
-"""CartoonGAN's data: procedural cartoons, Canny and the edge-smoothed negatives, unpaired
-batches and folders of a user's own images."""
+"""CartoonGAN's data: procedural cartoons, the same scenes as photos, Canny and the
+edge-smoothed negatives, unpaired batches and folders of a user's own images."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from lib.datasets import ImageSet, image_folder, photos
+from lib.datasets import ImageSet, image_folder, load, photos
 from lib.datasets.cartoon import (
     SCENE_TYPES,
     canny,
@@ -21,6 +21,7 @@ from lib.datasets.cartoon import (
     edge_smooth,
     gaussian_blur,
     opencv_gaussian_kernel,
+    photo_renders,
     unpaired_batches,
     unpaired_folders,
 )
@@ -37,6 +38,13 @@ def toons() -> tuple[ImageSet, torch.Tensor]:
 @pytest.fixture(scope="module")
 def photo_crops() -> ImageSet:
     return photos(240, size=64, seed=0)
+
+
+@pytest.fixture(scope="module")
+def pairs() -> tuple[ImageSet, torch.Tensor, ImageSet]:
+    """64 cartoons (with their outline ink) and the photo renders of the same scenes, 64²."""
+    toon, ink = cartoons(64, size=64, seed=0, return_outlines=True)
+    return toon, ink, photo_renders(64, size=64, seed=0)
 
 
 # ------------------------------------------------------------------------------------ cartoons
@@ -57,15 +65,20 @@ def test_cartoons_all_scene_types_and_a_chosen_subset(toons):
     assert (village.labels == SCENE_TYPES.index("village")).all()
 
 
-@pytest.mark.slow
-def test_cartoons_deterministic_by_seed_and_independent_of_n_and_chunking(monkeypatch):
-    a = cartoons(40, seed=7)
-    assert torch.equal(a.images, cartoons(40, seed=7).images)
-    assert not torch.equal(a.images, cartoons(40, seed=8).images)
-    head = cartoons(5, seed=7)  # image k depends only on (seed, k)
+def _deterministic_and_independent_of_n_and_chunking(render, n: int, monkeypatch):
+    a = render(n, seed=7)
+    assert torch.equal(a.images, render(n, seed=7).images)
+    assert not torch.equal(a.images, render(n, seed=8).images)
+    head = render(5, seed=7)  # image k depends only on (seed, k)
     assert torch.equal(head.images, a.images[:5]) and torch.equal(head.labels, a.labels[:5])
     monkeypatch.setattr(scenes_module, "_PIXELS_PER_CHUNK", 3 * 64 * 64)
-    torch.testing.assert_close(cartoons(40, seed=7).images, a.images, atol=1e-6, rtol=0)
+    torch.testing.assert_close(render(n, seed=7).images, a.images, atol=1e-6, rtol=0)
+    return a
+
+
+@pytest.mark.slow
+def test_cartoons_deterministic_by_seed_and_independent_of_n_and_chunking(monkeypatch):
+    _deterministic_and_independent_of_n_and_chunking(cartoons, 40, monkeypatch)
 
 
 def test_cartoons_same_scene_at_any_size():
@@ -134,6 +147,129 @@ def test_shading_gives_two_or_three_tones_per_shape():
 def test_cartoons_bad_inputs(kwargs, error, match):
     with pytest.raises(error, match=match):
         cartoons(**{"n": 4, **kwargs})
+
+
+# ------------------------------------------------------------------------------ photo renders
+def _low_pass(x: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool2d(x, x.shape[-2] // 8)  # 8×8 blocks of colour: layout and base colours
+
+
+@pytest.mark.parametrize("size", [64, (48, 80), 16])
+def test_photo_renders_shape_range_labels(size):
+    s = photo_renders(12, size=size, seed=1)
+    h, w = (size, size) if isinstance(size, int) else size
+    assert s.images.shape == (12, 3, h, w) and s.images.dtype == torch.float32
+    assert float(s.images.min()) >= 0 and float(s.images.max()) <= 1
+    assert s.class_names == SCENE_TYPES and s.name == "photo_renders"
+    assert torch.equal(s.labels, cartoons(12, size=size, seed=1).labels)  # the same scene types
+    assert s.info["blur"] == pytest.approx(h / 128) and s.info["noise"] == 0.02
+    forest = load("photo_renders", 6, seed=2, scenes=("forest",))
+    assert (forest.labels == SCENE_TYPES.index("forest")).all()
+
+
+def test_photo_renders_show_the_same_scenes_as_cartoons(pairs):
+    toon, _, photo = pairs
+    # Every shape is in the same place: which layer covers each pixel is identical in the two
+    # styles, and has little to do with another seed's.
+    render = scenes_module._render
+    args = (24, 64, 64, 5, SCENE_TYPES, torch.device("cpu"))
+    *_, layout = render(*args, style="cartoon", outline=4 / 3, regions=True)
+    *_, photo_layout = render(*args, style="photo", blur=0.5, noise=0.02, regions=True)
+    *_, other = render(24, 64, 64, 6, SCENE_TYPES, torch.device("cpu"), style="photo", regions=True)
+    assert torch.equal(layout, photo_layout)
+    assert float((layout == other).float().mean()) < 0.7  # measured 0.45
+    # Same base colours in the same places: seen through 8×8 blocks a photo render is close to its
+    # own cartoon (outlines and shading differ), far from the cartoon of another seed (measured
+    # mean absolute differences 0.070 and 0.171), and closer to its own than to that one for
+    # every image.
+    same = (_low_pass(photo.images) - _low_pass(toon.images)).abs().mean((1, 2, 3))
+    another = cartoons(64, size=64, seed=1).images
+    far = (_low_pass(photo.images) - _low_pass(another)).abs().mean((1, 2, 3))
+    assert float(same.mean()) < 0.1 and float(far.mean()) > 0.13
+    assert float(same.mean()) < 0.6 * float(far.mean())
+    assert bool((same < far).all())
+
+
+def test_photo_renders_deterministic_and_independent_of_n_and_chunking(monkeypatch):
+    a = _deterministic_and_independent_of_n_and_chunking(photo_renders, 24, monkeypatch)
+    # The camera's blur and noise are the last steps: without them the render is still textured.
+    clean = photo_renders(24, seed=7, blur=0, noise=0).images
+    assert 0.002 < float((clean - a.images).abs().mean()) < 0.03
+    assert float(texture_energy(clean).mean()) > 3 * float(
+        texture_energy(cartoons(24, seed=7)).mean()
+    )
+
+
+def test_photo_renders_have_no_outlines(pairs):
+    toon, ink, photo = pairs
+    outline = (ink > 0.5)[:, 0]
+    luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+
+    def dark(x):
+        return x.amax(1) < 0.1
+
+    # Half the cartoons' outline pixels are black ink (the rest anti-aliased); in the photo
+    # renders those pixels are as bright as the shapes around them (measured luma 0.54 against
+    # 0.57 for the cartoons drawn without outlines, 0.10 with them) and almost never dark.
+    assert float(dark(toon.images)[outline].float().mean()) > 0.3
+    assert float(dark(photo.images)[outline].float().mean()) < 0.01
+    flat = cartoons(64, size=64, seed=0, outline=0).images
+    on_line = (photo.images * luma).sum(1)[outline].mean()
+    assert float(on_line) > 0.85 * float((flat * luma).sum(1)[outline].mean())
+
+
+def test_style_statistics_separate_cartoons_from_photo_renders(pairs, photo_crops):
+    """The marks of a cartoon, measured on the same 64 scenes in both styles (64², seed 0):
+    measured means ± sd over images, cartoons against photo renders,
+
+    * edge sharpness 0.291 ± 0.032 against 0.131 ± 0.015,
+    * texture energy 0.0011 ± 0.0011 against 0.0123 ± 0.0019,
+    * colour count 19.8 ± 6.0 against 99.6 ± 10.0,
+
+    and the bundled photo crops 0.149, 0.0130 and 82: the renders look like photos to these
+    statistics, and every render differs from its own cartoon in the photo's direction."""
+    toon, _, photo = pairs
+    stats = {
+        "sharpness": (edge_sharpness, -1),  # lower in photos
+        "texture": (texture_energy, 1),  # higher in photos
+        "colours": (lambda x: colour_count(x).float(), 1),
+    }
+    for name, (measure, sign) in stats.items():
+        c, p, real = (measure(x) for x in (toon.images, photo.images, photo_crops.images))
+        assert not (c.isnan().any() or p.isnan().any()), name
+        gap = sign * float(p.mean() - c.mean())
+        spread = float(c.std() + p.std()) / 2
+        assert gap > 3 * spread, (name, gap, spread)  # measured 5 to 9 times the spread
+        assert bool((sign * (p - c) > 0).all()), name  # paired: every scene, both styles
+        ratio = float(p.mean()) / float(real.nanmean())
+        assert 0.5 < ratio < 2, (name, ratio)  # in the range of real photos
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n": 0}, ValueError, "n: must be at least 1"),
+        ({"size": 8}, ValueError, "at least 16×16"),
+        ({"blur": -1}, ValueError, "blur: expected a σ"),
+        ({"blur": 20}, ValueError, r"blur: expected a σ in pixels in \[0, 8\]"),
+        ({"blur": "soft"}, TypeError, "blur: expected a σ"),
+        ({"noise": 0.7}, ValueError, "noise: expected a noise level"),
+        ({"noise": float("nan")}, ValueError, "noise: expected a noise level"),
+        ({"noise": True}, TypeError, "noise: expected a noise level"),
+        ({"scenes": ("city",)}, ValueError, "scenes: unknown value 'city'"),
+        ({"scenes": "forest"}, TypeError, "scenes: expected a sequence"),
+    ],
+)
+def test_photo_renders_bad_inputs(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        photo_renders(**{"n": 4, **kwargs})
+
+
+def test_photo_renders_on_device_match_cpu(device):
+    cpu = photo_renders(12, seed=3)
+    dev = photo_renders(12, seed=3, device=device)
+    assert dev.images.device.type == device
+    torch.testing.assert_close(dev.images.cpu(), cpu.images, atol=1e-4, rtol=0)
 
 
 # --------------------------------------------------------------------------------- Canny
@@ -345,7 +481,13 @@ def test_timing_report(toons):
     start = time.perf_counter()
     edge_smooth(s.images)
     smooth = time.perf_counter() - start
-    print(f"\ncartoons: 1,000 at 64x64 rendered in {render:.2f} s, edge-smoothed in {smooth:.2f} s")
+    start = time.perf_counter()
+    photo_renders(1000, size=64, seed=11)
+    photo = time.perf_counter() - start
+    print(
+        f"\ncartoons: 1,000 at 64x64 rendered in {render:.2f} s, edge-smoothed in {smooth:.2f} s; "
+        f"the same scenes as photo renders in {photo:.2f} s"
+    )
 
 
 # --------------------------------------------------------------------------- unpaired sides

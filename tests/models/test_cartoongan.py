@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import lib.metrics.video as video_metrics
-from lib.datasets.cartoon import cartoons
+from lib.datasets.cartoon import cartoons, photo_renders
 from lib.datasets.photos import photos
 from lib.datasets.street import street
 from lib.models.cartoongan import (
@@ -345,6 +345,26 @@ def test_variants_change_the_right_terms(tiny_data):
         recipe_for("full", lr=1.0)
     with pytest.raises(ValueError, match="multiple of 4"):
         recipe_for("full", size=30)
+
+
+def test_photo_side_crops_or_renders_of_other_scenes():
+    """``photo_source="renders"`` trains on the cartoons' world rendered as photos, from other
+    scene draws than the cartoons (unpaired); the default stays the photo crops."""
+    recipe = recipe_for("full", size=32, n_cartoons=8, n_photos=8)
+    assert recipe.photo_source == "crops"
+    crops = training_data(recipe, seed=1).photos
+    assert torch.equal(crops, photos(8, size=32, seed=12).images)
+    renders = training_data(
+        recipe_for("full", size=32, n_cartoons=8, n_photos=8, photo_source="renders"), seed=1
+    )
+    assert torch.equal(renders.photos, photo_renders(8, size=32, seed=12).images)
+    # other scenes than the cartoons': far from the renders of the cartoons' own scenes
+    own = photo_renders(8, size=32, seed=11).images
+    assert (renders.photos - own).abs().mean() > 0.05
+    with pytest.raises(ValueError, match="photo_source"):
+        recipe_for("full", photo_source="paintings")
+    with pytest.raises(SystemExit):
+        main(["--photos", "paintings"])
 
 
 def test_temporal_finetune_runs_and_control_has_no_temporal_term(tiny_data):

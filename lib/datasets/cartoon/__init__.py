@@ -1,4 +1,5 @@
-"""Data for CartoonGAN (Part II): procedural cartoons, edge-smoothed cartoons, unpaired batches.
+"""Data for CartoonGAN (Part II): procedural cartoons, the same scenes as photos, edge-smoothed
+cartoons, unpaired batches.
 
 CartoonGAN (Chen, Lai & Liu, CVPR 2018) learns photo → cartoon from *unpaired* sets: cartoon
 images, photos, and the cartoons with their edges blurred (the negatives that teach the
@@ -12,11 +13,17 @@ discriminator what a clear edge is, §3.2). This package gives all three offline
   and shading bands are all read off the distance field, anti-aliased over one pixel. Scenes live
   in unit coordinates, so the same seed gives the same scene at any size; image ``k`` depends
   only on ``(seed, k)``.
+* :func:`photo_renders` (same modules): the same scenes drawn as photographs, image for image:
+  no outlines, textured surfaces (fractal noise with a scale per material), continuous shading
+  from the scene's light, soft cast shadows, haze, lens blur and sensor noise. Unlike the
+  bundled photos they show the cartoons' world, so photos and cartoons differ in style only;
+  the pairing (same ``seed``, same ``k``) is for evaluating a translation, not for training.
 * :func:`edge_smooth` (:mod:`~lib.datasets.cartoon.edges`): the paper's recipe for the
   negatives, with OpenCV as the reference code uses it: Canny edges (:func:`canny`), dilated
   (:func:`edge_band`), and a Gaussian blur (:func:`gaussian_blur`) pasted in only inside the
   band.
-* The photo side is :func:`lib.datasets.photos`; :func:`unpaired_batches` draws independent
+* The other photo side is :func:`lib.datasets.photos` (crops of real photographs, other content);
+  :func:`unpaired_batches` draws independent
   batches of the two sides, and :func:`unpaired_folders` loads a user's own cartoon frames and
   photos from two folders (through :func:`lib.datasets.image_folder`).
 
@@ -36,7 +43,7 @@ from lib.datasets.cartoon.edges import (
     gaussian_blur,
     opencv_gaussian_kernel,
 )
-from lib.datasets.cartoon.scenes import SCENE_TYPES, cartoons
+from lib.datasets.cartoon.scenes import SCENE_TYPES, cartoons, photo_renders
 from lib.datasets.cartoon.unpaired import unpaired_batches, unpaired_folders
 
 __all__ = [
@@ -50,6 +57,7 @@ __all__ = [
     "edge_smooth",
     "gaussian_blur",
     "opencv_gaussian_kernel",
+    "photo_renders",
     "unpaired_batches",
     "unpaired_folders",
 ]

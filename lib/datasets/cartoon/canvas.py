@@ -1,26 +1,35 @@
-"""Drawing tools of the procedural cartoons: per-image random numbers seeded by ``(seed, k)``,
-signed distance fields of batched primitives with bounding boxes, and the canvas that paints
-them with outlines and cel shading.
+"""Drawing tools of the procedural scenes: per-image random numbers seeded by ``(seed, k)``,
+signed distance fields of batched primitives with bounding boxes, hashed value noise, the
+materials of the photo style, and the canvas that paints the shapes either as a cartoon
+(outlines, cel shading) or as a photo (texture, continuous light, soft shadows, lens and sensor).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 _UNIFORMS = 320  # random numbers per image; every scene consumes a fixed prefix of them
 
 
 # ------------------------------------------------------------------------------ random numbers
-def _image_uniforms(seed: int, n: int) -> torch.Tensor:
-    """n×_UNIFORMS uniforms; row k comes from its own generator seeded by ``(seed, k)``, so an
-    image does not depend on how many others are drawn."""
-    rows = []
+def _image_uniforms(seed: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n×_UNIFORMS uniforms and n 32-bit keys (int64); row k comes from its own generator, and
+    key k is the next word of the same seed sequence ``(seed, k)``, so an image does not depend
+    on how many others are drawn. The uniforms place the shapes; the keys seed the photo style's
+    texture and noise, so the two styles share every shape."""
+    rows, keys = [], []
     for k in range(n):
-        state = np.random.SeedSequence([int(seed) & (2**63 - 1), k]).generate_state(2, np.uint32)
+        state = np.random.SeedSequence([int(seed) & (2**63 - 1), k]).generate_state(3, np.uint32)
         gen = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
         rows.append(torch.rand(_UNIFORMS, generator=gen))
-    return torch.stack(rows)
+        keys.append(int(state[2]))
+    return torch.stack(rows), torch.tensor(keys, dtype=torch.int64)
 
 
 class _Draws:
@@ -204,25 +213,188 @@ def _sub(v, idx):
     return v[idx] if isinstance(v, torch.Tensor) else v
 
 
+# ------------------------------------------------------------------------------ hashed noise
+# The photo style's texture and sensor noise come from an integer hash of (image key, layer,
+# lattice point) instead of a random generator: the noise at any point is computed where it is
+# needed, in any window, on any device, from the same integers.
+_MASK = 0xFFFFFFFF
+_GOLDEN = 0x9E3779B9  # 2³²/φ, spreads consecutive layer numbers over the 32-bit keys
+
+
+def _hash(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer hash (Thomas Mueller's) of an int64 tensor, elementwise, in [0, 2³²).
+    The multiplier is below 2³¹, so no product leaves int64 and every device gets the same bits."""
+    x = x & _MASK
+    x = ((x >> 16) ^ x) * 0x45D9F3B & _MASK
+    x = ((x >> 16) ^ x) * 0x45D9F3B & _MASK
+    return (x >> 16) ^ x
+
+
+def _unit(h: torch.Tensor) -> torch.Tensor:
+    """The top 24 bits of a hash as a float in [0, 1) (exact in float32)."""
+    return (h >> 8).float() * 2.0**-24
+
+
+def _value_noise(x: torch.Tensor, y: torch.Tensor, seed: torch.Tensor) -> torch.Tensor:
+    """Value noise in [−1, 1] at lattice coordinates x (B×1×W), y (B×H×1): a hashed value at
+    every integer point, interpolated with the quintic fade 6t⁵ − 15t⁴ + 10t³ (smooth to the
+    second derivative, so no lattice lines show in the gradient)."""
+    fx, fy = torch.floor(x), torch.floor(y)
+    tx, ty = x - fx, y - fy
+    ix, iy = fx.long() + seed, fy.long()
+    sx = tx * tx * tx * (tx * (6 * tx - 15) + 10)
+    sy = ty * ty * ty * (ty * (6 * ty - 15) + 10)
+    h0, h1 = _hash(ix), _hash(ix + 1)  # the column hashes, B×1×W
+    top = torch.lerp(_unit(_hash(h0 + iy)), _unit(_hash(h1 + iy)), sx)
+    bottom = torch.lerp(_unit(_hash(h0 + iy + 1)), _unit(_hash(h1 + iy + 1)), sx)
+    return 2 * torch.lerp(top, bottom, sy) - 1
+
+
+def _fractal(x, y, seed, freq: float, stretch, nyquist: float, scale=None) -> torch.Tensor:
+    """Fractal (1/f) value noise: octaves at freq·2ᵒ cycles per unit (times ``stretch`` along
+    x and y) with amplitudes 2⁻ᵒ, each faded out between half the pixel grid's Nyquist frequency
+    and the Nyquist frequency, where a camera would average the texture away. ``scale`` (per
+    pixel, optional) is how many texture units one image unit spans there (the perspective of
+    a ground plane), so the fade is decided per pixel. Octave o has its own lattice values (the
+    seed hashed with o). With every octave kept the standard deviation is about 0.5."""
+    shape = torch.broadcast_shapes(x.shape, y.shape)
+    total = torch.zeros(shape, device=x.device)
+    finest = 1.0 if scale is None else float(scale.min())
+    for o in range(_OCTAVES):
+        f = freq * 2.0**o
+        screen = f * max(stretch) / nyquist  # the octave's frequency over Nyquist, per unit scale
+        if screen * finest >= 1:
+            break
+        ramp = 2 - 2 * screen * (1.0 if scale is None else scale)
+        weight = (ramp.clamp(0, 1) if isinstance(ramp, torch.Tensor) else min(ramp, 1.0)) * 0.5**o
+        s = _b(_hash(seed + o * _GOLDEN))
+        total += weight * _value_noise(x * (f * stretch[0]), y * (f * stretch[1]) + 0.5 * o, s)
+    return total
+
+
+def _smooth(t: torch.Tensor) -> torch.Tensor:
+    """Smoothstep 3t² − 2t³ of t clamped to [0, 1]: a coverage ramp with no kink at its ends."""
+    t = t.clamp(0, 1)
+    return t * t * (3 - 2 * t)
+
+
+# ------------------------------------------------------------------------------- materials
+class _Material(NamedTuple):
+    """How the photo style renders a surface (the cartoon style ignores materials).
+
+    ``freq``: texture frequency in cycles per unit (the image is 2 units high), ``stretch`` its
+    multipliers along (x, y) (grain, streaks); ``texture``: the colour's relative modulation by
+    the fractal noise; ``round``: the surface's dome radius as a fraction of the shape's half
+    size (0 is flat, facing the camera); ``gloss``: specular strength; ``soft``: edge width in
+    units (0: anti-aliased over one pixel); ``cast``: opacity of the soft shadow the shape
+    casts (offset by _CAST × its cel-shadow depth, away from the light); ``solid``: whether it
+    receives cast shadows (the sky does not); ``fade``: lightening towards the horizon (for a
+    background: towards the bottom of the image; for a layer: towards the top of its box);
+    ``glow``: the reach in units of a halo of the shape's colour around it (the sun), fading
+    as (1 − distance/glow)³ to exactly nothing, so a pixel's halo does not depend on the window;
+    ``perspective``: for a ground plane below the top of the box (the horizon), the camera's
+    height in units: the texture lies on the plane, so it shrinks towards the horizon."""
+
+    freq: float = 2.0
+    stretch: tuple[float, float] = (1.0, 1.0)
+    texture: float = 0.1
+    round: float = 0.0
+    gloss: float = 0.0
+    soft: float = 0.0
+    cast: float = 0.0
+    solid: bool = True
+    fade: float = 0.0
+    glow: float = 0.0
+    perspective: float = 0.0
+
+
+_MATERIALS = {
+    "plain": _Material(),
+    "sky": _Material(freq=1.0, texture=0.03, soft=0.35, solid=False, fade=0.45),
+    "sun": _Material(texture=0.0, soft=0.015, solid=False, glow=0.4),
+    "cloud": _Material(freq=3.0, texture=0.25, round=1.0, soft=0.05, solid=False),
+    "hill": _Material(freq=4.0, texture=0.35, round=1.0, fade=0.12),
+    "ground": _Material(freq=8.0, texture=0.4, fade=0.3, perspective=0.5),
+    "bark": _Material(freq=2.0, stretch=(4.0, 0.5), texture=0.35, round=1.0, cast=0.3),
+    "foliage": _Material(freq=5.0, texture=0.6, round=0.9, cast=0.35),
+    "plaster": _Material(freq=5.0, texture=0.15, round=0.15, cast=0.35),
+    "roof": _Material(freq=2.0, stretch=(1.0, 5.0), texture=0.35, round=0.2, cast=0.3),
+    "wood": _Material(freq=1.5, stretch=(0.5, 7.0), texture=0.35, round=0.05),
+    "glass": _Material(freq=1.5, texture=0.1, round=0.4, gloss=0.5),
+    "paint": _Material(freq=4.0, texture=0.4),
+    "object": _Material(freq=3.0, texture=0.12, round=0.45, gloss=0.45, cast=0.4),
+    "room": _Material(freq=6.0, texture=0.06),
+}
+_OCTAVES = 6
+_ELEVATION = math.radians(40)  # the light's height above the picture plane (photo style)
+_AMBIENT = 0.3  # light from everywhere: the darkest a surface turned from the light gets
+_SHININESS = 24.0  # Blinn-Phong exponent of the specular highlight
+_CAST = 2.5  # cast-shadow offset per unit of the cartoon's shadow depth
+_HAZE = (0.86, 0.89, 0.93)  # the colour distant things fade to
+_VIGNETTE = 0.12  # lens fall-off: brightness × (1 − vignette·r²) at normalised radius r
+_KNEE = 0.8  # above this the camera's tone curve rolls highlights off instead of clipping them
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every canvas of one render shares: pixel centres (``xs``, ``ys``) and size in units,
+    the style (``"cartoon"``: outline width in pixels, cel shading on or off; ``"photo"``: lens
+    blur σ and sensor noise σ) and, for the photo style, each image's 32-bit key (``keys``, one
+    per image of the chunk, from ``(seed, k)``). ``regions`` asks the canvas to record which
+    layer covers each pixel (the same in both styles)."""
+
+    xs: torch.Tensor
+    ys: torch.Tensor
+    pixel: float
+    style: str = "cartoon"
+    outline: float = 0.0
+    shading: bool = True
+    blur: float = 0.0
+    noise: float = 0.0
+    keys: torch.Tensor | None = None
+    regions: bool = False
+
+
 # ------------------------------------------------------------------------------- the canvas
 class _Canvas:
-    """Paints layers back to front. A layer is a distance field d with a fill colour; its
-    outline is the band |d| < w/2 around the boundary, its cel shadow the part of the shape that
-    a step δ away from the light leaves, d(p − δl) > 0 (a crescent on the dark side), and a
-    highlight the part that a step towards the light leaves. Every boundary is anti-aliased over
-    one pixel: coverage = clamp(1/2 − d/pixel, 0, 1).
+    """Paints layers back to front, as a cartoon or as a photo (``frame.style``).
+
+    Cartoon: a layer is a distance field d with a fill colour; its outline is the band
+    |d| < w/2 around the boundary, its cel shadow the part of the shape that a step δ away from
+    the light leaves, d(p − δl) > 0 (a crescent on the dark side), and a highlight the part that
+    a step towards the light leaves. Every boundary is anti-aliased over one pixel:
+    coverage = clamp(1/2 − d/pixel, 0, 1).
+
+    Photo (:meth:`_photo_layer`): the same shapes and colours, no outlines; the colour is
+    modulated by fractal noise of the layer's material, lit continuously (Lambert and
+    Blinn-Phong on a dome-shaped surface over the shape), and the shape casts a soft shadow;
+    :meth:`images` adds lens fall-off, a tone curve, lens blur and sensor noise.
 
     The canvas is kept channels-last and flat, (B·H·W)×3, so a layer reads and writes only a
     window around its bounding box (the same window size for the batch, placed per image)."""
 
-    def __init__(self, background, xs, ys, pixel: float, outline: float, shading: bool, light):
+    def __init__(self, background, frame: _Frame, light, material: str = "sky"):
         n = background.shape[0]
-        self.xs, self.ys, self.h, self.w = xs, ys, ys.numel(), xs.numel()
-        self.pixel, self.half, self.shading = pixel, outline * pixel / 2, shading
+        self.frame, self.style = frame, frame.style
+        self.xs, self.ys, self.h, self.w = frame.xs, frame.ys, frame.ys.numel(), frame.xs.numel()
+        self.pixel, self.shading = frame.pixel, frame.shading
+        self.half = frame.outline * frame.pixel / 2
         self.light = light
-        self.rgb = background[:, None, :].expand(n, self.h * self.w, 3).reshape(-1, 3).clone()
-        self.ink = torch.zeros(n * self.h * self.w, device=background.device)
         self.aspect = self.w / self.h
+        self.count = 1  # layer numbers start at 1; 0 is the background
+        device = background.device
+        self.regions = (
+            torch.zeros(n * self.h * self.w, dtype=torch.int32, device=device)
+            if frame.regions
+            else None
+        )
+        if self.style == "photo":
+            self.rgb = self._photo_background(background, _MATERIALS[material])
+            solid = float(_MATERIALS[material].solid)
+            self.solid = torch.full((n * self.h * self.w,), solid, device=device)
+        else:
+            self.rgb = background[:, None, :].expand(n, self.h * self.w, 3).reshape(-1, 3).clone()
+        self.ink = torch.zeros(n * self.h * self.w, device=device)
 
     def _cover(self, d: torch.Tensor) -> torch.Tensor:
         return (0.5 - d / self.pixel).clamp_(0, 1)
@@ -235,9 +407,35 @@ class _Canvas:
         length = int((last - first).clamp(min=0).max()) + 1
         return first.clamp(max=size - length), length
 
-    def layer(self, shape, colour, *, enabled=None, outline=True, shadow=None, highlight=None):
+    def _grid(self, box: torch.Tensor, margin, idx: torch.Tensor):
+        """The window around ``box`` ± ``margin``: pixel coordinates x (B×1×w), y (B×h×1) and the
+        flat indices of its pixels in the canvas."""
+        c0, wb = self._window(box[:, 0] - margin, box[:, 2] + margin, self.aspect, self.w)
+        r0, hb = self._window(box[:, 1] - margin, box[:, 3] + margin, 1.0, self.h)
+        cols = c0[:, None] + torch.arange(wb, device=c0.device)
+        rows = r0[:, None] + torch.arange(hb, device=r0.device)
+        x, y = self.xs[cols][:, None, :], self.ys[rows][:, :, None]
+        flat = (idx[:, None, None] * self.h + rows[:, :, None]) * self.w + cols[:, None, :]
+        return x, y, flat.reshape(-1)
+
+    def _record(self, flat: torch.Tensor, d: torch.Tensor, number: int) -> None:
+        if self.regions is not None:
+            self.regions[flat] = torch.where(d.reshape(-1) < 0, number, self.regions[flat])
+
+    def layer(
+        self,
+        shape,
+        colour,
+        *,
+        enabled=None,
+        outline=True,
+        shadow=None,
+        highlight=None,
+        material: str = "plain",
+    ):
+        number, self.count = self.count, self.count + 1  # numbered whether drawn or not
         n = colour.shape[0]
-        light = self.light
+        light, keys = self.light, self.frame.keys
         idx = torch.arange(n, device=colour.device)
         if enabled is not None:
             idx = torch.nonzero(enabled).squeeze(1)
@@ -246,16 +444,14 @@ class _Canvas:
             if idx.numel() < n:
                 shape, colour = shape.sub(idx), colour[idx]
                 light = (light[0][idx], light[1][idx])
+                keys = None if keys is None else keys[idx]
                 shadow = None if shadow is None else tuple(_sub(v, idx) for v in shadow)
                 highlight = None if highlight is None else tuple(_sub(v, idx) for v in highlight)
+        if self.style == "photo":
+            self._photo_layer(number, idx, shape, colour, light, keys, shadow, material)
+            return
         half = self.half if outline else 0.0
-        margin = half + self.pixel
-        box = shape.bbox
-        c0, wb = self._window(box[:, 0] - margin, box[:, 2] + margin, self.aspect, self.w)
-        r0, hb = self._window(box[:, 1] - margin, box[:, 3] + margin, 1.0, self.h)
-        cols = c0[:, None] + torch.arange(wb, device=c0.device)
-        rows = r0[:, None] + torch.arange(hb, device=r0.device)
-        x, y = self.xs[cols][:, None, :], self.ys[rows][:, :, None]
+        x, y, flat = self._grid(shape.bbox, half + self.pixel, idx)
 
         d = shape(x, y)
         if half > 0:
@@ -274,19 +470,157 @@ class _Canvas:
             bright = amount * self._cover(-shape(x + dx, y + dy))
             tone, white = tone * (1 - bright), fill * bright
 
-        flat = (idx[:, None, None] * self.h + rows[:, :, None]) * self.w + cols[:, None, :]
-        flat = flat.reshape(-1)
+        window = tone.shape[1] * tone.shape[2]
         keep = (1 - alpha).reshape(-1, 1)
-        rgb = self.rgb[flat] * keep + colour.repeat_interleave(hb * wb, 0) * tone.reshape(-1, 1)
+        rgb = self.rgb[flat] * keep + colour.repeat_interleave(window, 0) * tone.reshape(-1, 1)
         if white is not None:
             rgb = rgb + white.reshape(-1, 1)
         self.rgb[flat] = rgb
         self.ink[flat] = self.ink[flat] * keep[:, 0] + (alpha - fill).reshape(-1)
+        self._record(flat, d, number)
+
+    # ------------------------------------------------------------------------ the photo style
+    def _texture(self, x, y, keys, number: int, m: _Material, horizon=None) -> torch.Tensor:
+        """1 + texture × fractal noise of the material, for layer ``number`` of each image; on a
+        ground plane (``m.perspective`` = camera height h, ``horizon`` the (B,) top of the
+        plane) at (x·h/depth, h/depth), depth = y − horizon, as a camera sees a flat ground."""
+        if m.texture == 0:
+            return torch.ones(torch.broadcast_shapes(x.shape, y.shape), device=x.device)
+        seed, nyquist = _hash(keys + number * _GOLDEN), 0.5 / self.pixel
+        if m.perspective > 0 and horizon is not None:
+            depth = (y - _b(horizon)).clamp(min=0.5 * self.pixel)
+            scale = m.perspective / depth  # texture units per image unit across, and ÷ depth up
+            x, y, scale = x * scale, scale, scale * torch.clamp(1 / depth, min=1)
+            # the lattice turned by 30° on the plane, so its columns do not run to the horizon
+            x, y = 0.866 * x - 0.5 * y, 0.5 * x + 0.866 * y
+            return 1 + m.texture * _fractal(x, y, seed, m.freq, m.stretch, nyquist, scale)
+        return 1 + m.texture * _fractal(x, y, seed, m.freq, m.stretch, nyquist)
+
+    def _photo_background(self, colour: torch.Tensor, m: _Material) -> torch.Tensor:
+        n = colour.shape[0]
+        keys = self.frame.keys
+        assert keys is not None, "the photo style needs per-image keys"
+        x, y = self.xs.expand(n, 1, -1), self.ys[:, None].expand(n, -1, 1)
+        value = self._texture(x, y, keys, 0, m)[..., None]
+        fade = (m.fade * ((y + 1) / 2) ** 2)[..., None]  # lighter towards the horizon
+        haze = torch.tensor(_HAZE, device=colour.device)
+        rgb = (colour[:, None, None, :] * value) * (1 - fade) + haze * fade
+        return rgb.reshape(-1, 3)
+
+    def _photo_layer(self, number, idx, shape, colour, light, keys, shadow, material) -> None:
+        """The layer as a photo: coverage over the material's edge width (no outline), colour
+        × texture, continuous shading, a specular highlight, a soft cast shadow and a glow.
+
+        Shading treats the shape as a dome: at depth t = −d inside, with R = ``round`` × half
+        the box's smaller side and u = min(t/R, 1), the surface normal is ((1 − u)·∇d, √(u(2−u)))
+        (a circle with round = 1 is lit exactly as a sphere). With the light at elevation e
+        along l, n·L = (1 − u)·cos e·(∇d·l) + √(u(2−u))·sin e, where ∇d·l is a central difference
+        of d along l; brightness = ambient + (1 − ambient)·max(n·L, 0)/sin e, so a face turned
+        to the camera keeps its base colour exactly."""
+        m = _MATERIALS[material]
+        px, lx, ly = self.pixel, _b(light[0]), _b(light[1])
+        width = m.soft + px
+        margin = torch.full_like(colour[:, 0], width + px)
+        offset = None  # how far the cast shadow falls, (B,)
+        if shadow is not None and m.cast > 0:
+            offset = _CAST * torch.as_tensor(shadow[0], device=colour.device) + 0 * margin
+            margin = torch.maximum(margin, 1.5 * offset + 2 * px)
+        if m.glow > 0:
+            margin = margin.clamp(min=m.glow + px)
+        box = shape.bbox
+        x, y, flat = self._grid(box, margin, idx)
+
+        d = shape(x, y)
+        alpha = _smooth(0.5 - d / width)
+        value = self._texture(x, y, keys, number, m, box[:, 1])
+        if m.round > 0:
+            eps = 0.5 * px
+            along = shape(x + eps * lx, y + eps * ly) - shape(x - eps * lx, y - eps * ly)
+            g = (along / (2 * eps)).clamp(-1, 1)  # ∇d·l
+            size = 0.5 * torch.minimum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+            u = (-d / _b(m.round * size.clamp(min=px, max=1.5))).clamp(0, 1)
+            q = torch.sqrt(u * (2 - u))
+            cos_e, sin_e = math.cos(_ELEVATION), math.sin(_ELEVATION)
+            lambert = ((1 - u) * cos_e * g + q * sin_e).clamp(min=0)
+            value = value * (_AMBIENT + (1 - _AMBIENT) / sin_e * lambert)
+            if m.gloss > 0:  # Blinn-Phong: the half vector lies between L and the camera (0, 0, 1)
+                norm = math.hypot(cos_e, sin_e + 1)
+                nh = (((1 - u) * cos_e * g + q * (sin_e + 1)) / norm).clamp(min=0)
+                specular = m.gloss * nh**_SHININESS
+            else:
+                specular = None
+        else:
+            specular = None
+        rgb = colour[:, None, None, :] * value[..., None]
+        if m.fade > 0:  # aerial haze, strongest at the top of the box (the horizon)
+            fade = (m.fade * torch.exp(-(y - _b(box[:, 1])).clamp(min=0) / 0.35))[..., None]
+            rgb = rgb * (1 - fade) + torch.tensor(_HAZE, device=rgb.device) * fade
+        if specular is not None:
+            rgb = rgb + specular[..., None]
+
+        old = self.rgb[flat].view(rgb.shape)
+        if offset is not None:  # the soft shadow the shape casts, away from the light, on solids
+            off = _b(offset)
+            reach = shape(x + off * lx, y + off * ly)
+            shade = (
+                m.cast * _smooth(0.5 - reach / (0.6 * off + px)) * self.solid[flat].view(d.shape)
+            )
+            old = old * (1 - shade)[..., None]
+        a = alpha[..., None]
+        out = old * (1 - a) + rgb * a
+        if m.glow > 0:
+            halo = 0.5 * (1 - d.clamp(min=0) / m.glow).clamp(min=0) ** 3 * (1 - alpha)
+            out = out + colour[:, None, None, :] * halo[..., None]
+        self.rgb[flat] = out.reshape(-1, 3)
+        cover = alpha.reshape(-1)
+        self.solid[flat] = self.solid[flat] * (1 - cover) + float(m.solid) * cover
+        self._record(flat, d, number)
+
+    def _develop(self, rgb: torch.Tensor) -> torch.Tensor:
+        """What the camera adds (photo style): lens fall-off towards the corners, a tone curve
+        that rolls highlights off above _KNEE, a Gaussian lens blur of σ = ``frame.blur``
+        pixels, and sensor noise of σ = ``frame.noise``·√(0.25 + 0.75·value) (read noise plus
+        shot noise), hashed per (image, channel, pixel); finally clamped to [0, 1]."""
+        frame, device = self.frame, rgb.device
+        keys = frame.keys
+        assert keys is not None
+        r2 = (self.xs[None, :] ** 2 + self.ys[:, None] ** 2) / (self.aspect**2 + 1)
+        rgb = rgb * (1 - _VIGNETTE * r2)
+        over = (rgb - _KNEE).clamp(min=0)
+        rgb = rgb - over + (1 - _KNEE) * torch.tanh(over / (1 - _KNEE))
+        if frame.blur > 0:
+            radius = max(1, math.ceil(3 * frame.blur))
+            t = torch.arange(-radius, radius + 1, dtype=torch.float32, device=device)
+            k = torch.exp(-(t**2) / (2 * frame.blur**2))
+            k = (k / k.sum()).to(rgb.dtype)
+            pad = F.pad(rgb, (radius, radius, radius, radius), mode="replicate")
+            rgb = F.conv2d(pad, k.view(1, 1, 1, -1).expand(3, 1, 1, -1), groups=3)
+            rgb = F.conv2d(rgb, k.view(1, 1, -1, 1).expand(3, 1, -1, 1), groups=3)
+        if frame.noise > 0:
+            n = rgb.shape[0]
+            channel = _hash(keys[:, None] + (torch.arange(3, device=device) + 1) * _GOLDEN)
+            rows = torch.arange(self.h, device=device)
+            cols = torch.arange(self.w, device=device)
+            h = _hash(_hash(channel[:, :, None, None] + rows[:, None]) + cols)  # n×3×H×W
+            # Four bytes of the hash as four uniforms: their sum, centred and scaled, has mean 0
+            # and variance 1 (Irwin–Hall, close to a Gaussian).
+            total = ((h & 255) + (h >> 8 & 255) + (h >> 16 & 255) + (h >> 24 & 255)).float()
+            gauss = (total / 255 - 2) * math.sqrt(3)
+            sigma = frame.noise * torch.sqrt(0.25 + 0.75 * rgb.clamp(0, 1))
+            rgb = rgb + sigma * gauss.view(n, 3, self.h, self.w)
+        return rgb.clamp(0, 1)
 
     def images(self) -> torch.Tensor:
         n = self.rgb.shape[0] // (self.h * self.w)
-        return self.rgb.view(n, self.h, self.w, 3).permute(0, 3, 1, 2).clamp(0, 1)
+        rgb = self.rgb.view(n, self.h, self.w, 3).permute(0, 3, 1, 2)
+        return self._develop(rgb) if self.style == "photo" else rgb.clamp(0, 1)
 
     def outlines(self) -> torch.Tensor:
         n = self.ink.shape[0] // (self.h * self.w)
         return self.ink.view(n, 1, self.h, self.w).clamp(0, 1)
+
+    def region_map(self) -> torch.Tensor:
+        """N×1×H×W int32: the number of the last layer whose shape (d < 0) covers each pixel."""
+        assert self.regions is not None, "the frame did not ask for regions"
+        n = self.regions.shape[0] // (self.h * self.w)
+        return self.regions.view(n, 1, self.h, self.w)

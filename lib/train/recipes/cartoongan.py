@@ -31,6 +31,12 @@ and its edge-smoothed copy stay together). Every draw comes from a generator see
 ``--checkpoint-every`` steps with :func:`lib.train.loop.save_state`) continues exactly. Under
 torchrun each rank draws its own batches (seed + rank) and G, D are wrapped in DDP.
 
+The photo side (``--photos``) is ``crops`` of the photographs bundled with the packages (the
+default, what the committed weights were trained on) or ``renders``: the cartoons' own
+procedural world rendered as photos (:func:`lib.datasets.photo_renders`), from other scene
+draws than the cartoons'. With crops the two domains differ in content as well as in style, so
+D can tell them apart by content; with renders only the style differs.
+
 Generators go to float16 state dicts ``<out>/<name>.safetensors`` with ``<out>/manifest.json``
 (sha256, the recipe, the command, binned losses, measurements on held-out photos, wall and CPU
 time). The committed set in ``data/cartoongan`` is the ``course`` preset.
@@ -58,7 +64,7 @@ import torch
 
 from lib._checks import check_choice, check_positive_int
 from lib.datasets.base import ImageSet
-from lib.datasets.cartoon import cartoons, edge_smooth
+from lib.datasets.cartoon import cartoons, edge_smooth, photo_renders
 from lib.datasets.photos import photos
 from lib.datasets.street import StreetClips, street
 from lib.features.perceptual import PerceptualNet
@@ -92,6 +98,7 @@ __all__ = [
 
 DEFAULT_OUT = DATA_DIR / "cache" / "cartoongan"
 EVAL_SEED = 424_242  # held-out photos for the measurements in the manifest
+PHOTO_SOURCES = ("crops", "renders")  # Recipe.photo_source
 HISTORY_BIN = 20  # steps per point of the loss history kept in the manifest
 
 
@@ -122,6 +129,10 @@ class Recipe:
     d_width: int = 16  # paper 32
     n_cartoons: int = 512
     n_photos: int = 512
+    # The photo side: "crops" of the photographs bundled with the packages, or "renders" — the
+    # cartoons' own procedural world rendered as photos (lib.datasets.photo_renders), drawn from
+    # other scenes than the cartoons so that training stays unpaired.
+    photo_source: str = "crops"
     n_clips: int = 24
     clip_frames: int = 8
     content_backend: str = "course"  # "auto": VGG19 conv4_4 when its weights are on disk
@@ -189,6 +200,7 @@ def _check_recipe(recipe: Recipe) -> Recipe:
     if recipe.init_steps + recipe.steps == 0:
         raise ValueError("init_steps, steps: nothing to train (both are 0)")
     check_choice(recipe.distance, "distance", ("l1", "l2"))
+    check_choice(recipe.photo_source, "photo_source", PHOTO_SOURCES)
     for name in ("lr_init", "lr_g", "lr_d"):
         if not getattr(recipe, name) > 0:
             raise ValueError(f"{name}: must be positive, got {getattr(recipe, name)}")
@@ -217,11 +229,13 @@ class TrainingData:
 
 def training_data(recipe: Recipe, seed: int = 0) -> TrainingData:
     """Cartoons (seed ``(seed, 1)``), their edge-smoothed copies (the paper's recipe: Canny,
-    5×5 dilation, 5×5 Gaussian inside the band), photo crops (seed ``(seed, 2)``) and, when
+    5×5 dilation, 5×5 Gaussian inside the band), photos (seed ``(seed, 2)``: photo crops, or
+    photo renders of other scenes than the cartoons', ``recipe.photo_source``) and, when
     ``recipe.temporal_steps``, street clips (seed ``(seed, 3)``), all at ``recipe.size``."""
     # Without return_outlines, cartoons gives an ImageSet; edge_smooth gives back what it got.
     c = cast(ImageSet, cartoons(recipe.n_cartoons, size=recipe.size, seed=seed * 10 + 1)).images
-    p = photos(recipe.n_photos, size=recipe.size, seed=seed * 10 + 2).images
+    photo_set = photo_renders if recipe.photo_source == "renders" else photos
+    p = photo_set(recipe.n_photos, size=recipe.size, seed=seed * 10 + 2).images
     clips = None
     if recipe.temporal_steps:
         clips = street(
@@ -477,7 +491,9 @@ def _cpu_seconds() -> float:
 
 
 def _measure(g: CartoonGenerator, recipe: Recipe, net) -> dict:
-    held_out = photos(64, size=recipe.size, seed=EVAL_SEED).images.to(next(g.parameters()).device)
+    photo_set = photo_renders if recipe.photo_source == "renders" else photos
+    held_out = photo_set(64, size=recipe.size, seed=EVAL_SEED).images
+    held_out = held_out.to(next(g.parameters()).device)
     return {k: round(v, 4) for k, v in training_diagnostics(g, held_out, net).items()}
 
 
@@ -507,6 +523,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--omega", type=arguments.non_negative_float, default=None, help="content weight ω"
     )
+    parser.add_argument(
+        "--photos",
+        choices=PHOTO_SOURCES,
+        default=None,
+        help="the photo side: crops of bundled photographs, or renders of the cartoons' world",
+    )
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0)
     parser.add_argument(
         "--device", type=arguments.device, default="cpu", help="cpu, cuda, cuda:N or auto"
@@ -533,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             n_cartoons=args.images,
             n_photos=args.images,
             omega=args.omega,
+            photo_source=args.photos,
         )
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
