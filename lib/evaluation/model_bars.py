@@ -307,12 +307,10 @@ def vid2vid_seed_summary(
     test = vid2vid_test_clips(device)
     segmenter = load_street_segmenter().to(device)
     seeds = committed_seeds(variant, folder=folder)
-    runs = [
-        vid2vid_measures(load_vid2vid(variant, seed=s, folder=folder).to(device), test, segmenter)[
-            0
-        ]
-        for s in seeds
-    ]
+    runs = []
+    for seed in seeds:
+        generator = load_vid2vid(variant, seed=seed, folder=folder).to(device)
+        runs.append(vid2vid_measures(generator, test, segmenter)[0])
     return {"seeds": seeds} | seed_summary(runs)
 
 

@@ -227,6 +227,12 @@ class TrainingData:
     clips: StreetClips | None = None
 
 
+def _photo_side(recipe: Recipe, n: int, seed: int) -> torch.Tensor:
+    """``n`` photos of ``recipe.photo_source`` (crops or renders) at ``recipe.size``."""
+    photo_set = photo_renders if recipe.photo_source == "renders" else photos
+    return photo_set(n, size=recipe.size, seed=seed).images
+
+
 def training_data(recipe: Recipe, seed: int = 0) -> TrainingData:
     """Cartoons (seed ``(seed, 1)``), their edge-smoothed copies (the paper's recipe: Canny,
     5×5 dilation, 5×5 Gaussian inside the band), photos (seed ``(seed, 2)``: photo crops, or
@@ -234,8 +240,7 @@ def training_data(recipe: Recipe, seed: int = 0) -> TrainingData:
     ``recipe.temporal_steps``, street clips (seed ``(seed, 3)``), all at ``recipe.size``."""
     # Without return_outlines, cartoons gives an ImageSet; edge_smooth gives back what it got.
     c = cast(ImageSet, cartoons(recipe.n_cartoons, size=recipe.size, seed=seed * 10 + 1)).images
-    photo_set = photo_renders if recipe.photo_source == "renders" else photos
-    p = photo_set(recipe.n_photos, size=recipe.size, seed=seed * 10 + 2).images
+    p = _photo_side(recipe, recipe.n_photos, seed * 10 + 2)
     clips = None
     if recipe.temporal_steps:
         clips = street(
@@ -491,9 +496,7 @@ def _cpu_seconds() -> float:
 
 
 def _measure(g: CartoonGenerator, recipe: Recipe, net) -> dict:
-    photo_set = photo_renders if recipe.photo_source == "renders" else photos
-    held_out = photo_set(64, size=recipe.size, seed=EVAL_SEED).images
-    held_out = held_out.to(next(g.parameters()).device)
+    held_out = _photo_side(recipe, 64, EVAL_SEED).to(next(g.parameters()).device)
     return {k: round(v, 4) for k, v in training_diagnostics(g, held_out, net).items()}
 
 
