@@ -41,11 +41,8 @@ time from real frames: the part of the drift that feedback causes).
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -54,6 +51,8 @@ from sklearn.metrics import roc_auc_score
 from lib._checks import check_choice
 from lib.datasets.street import STREET_CLASSES, StreetClips, street
 from lib.device import resolve_device
+from lib.evaluation.bars import Bar, apart, bar_over_seeds, mean_sd, seed_summary, summarise
+from lib.evaluation.cartoongan_bars import cartoongan_bars
 from lib.features.segmentation import StreetSegmenter, load_street_segmenter
 from lib.metrics.segmentation import segmentation_score
 from lib.metrics.video import (
@@ -82,71 +81,6 @@ VID2VID_BARS = (
     "person_iou_ratio",
     "warping_error_vs_copy",
 )
-
-
-@dataclass(frozen=True)
-class Bar:
-    """A measured number against its threshold: ``direction`` ``"<="`` (lower is better) or
-    ``">="``; ``holds`` compares the mean (None without a threshold)."""
-
-    value: float
-    sd: float | None
-    threshold: float | None
-    direction: str
-
-    @property
-    def holds(self) -> bool | None:
-        if self.threshold is None:
-            return None
-        if self.direction == "<=":
-            return self.value <= self.threshold
-        return self.value >= self.threshold
-
-    def as_dict(self) -> dict:
-        return {
-            "value": round(self.value, 6),
-            "sd": None if self.sd is None else round(self.sd, 6),
-            "threshold": self.threshold,
-            "holds": self.holds,
-        }
-
-
-def mean_sd(values: Iterable[float]) -> tuple[float, float | None]:
-    """Mean and sample standard deviation (None for one value)."""
-    v = [float(x) for x in values]
-    if not v:
-        raise ValueError("mean_sd: no values")
-    mean = sum(v) / len(v)
-    if len(v) == 1:
-        return mean, None
-    return mean, math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
-
-
-def summarise(values: Iterable[float]) -> dict[str, float | None]:
-    """``{"value": mean, "sd": sample sd}`` of per-seed values (:func:`mean_sd`)."""
-    mean, sd = mean_sd(values)
-    return {"value": mean, "sd": sd}
-
-
-def seed_summary(runs: Sequence[Mapping[str, float]]) -> dict[str, dict[str, float | None]]:
-    """Every key of per-seed measure dicts (one per seed) as :func:`summarise` of its values."""
-    if not runs:
-        raise ValueError("seed_summary: no runs")
-    return {key: summarise(run[key] for run in runs) for key in runs[0]}
-
-
-def apart(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Whether two measures summarised over seeds (``{"value", "sd"}``) differ by more than the
-    larger of their seed standard deviations — the course's test that a difference is not seed
-    noise. Both need an ``sd`` (two or more seeds)."""
-    if a["sd"] is None or b["sd"] is None:
-        raise ValueError("apart: both measures need a seed sd (at least two seeds each)")
-    return abs(a["value"] - b["value"]) > max(a["sd"], b["sd"])
-
-
-def _bar(values: Sequence[float], threshold: float | None, direction: str) -> Bar:
-    mean, sd = mean_sd(values)
-    return Bar(mean, sd, threshold, direction)
 
 
 # ---------------------------------------------------------------------------------- vid2vid
@@ -241,18 +175,22 @@ def vid2vid_bars(
         return [m[key] / ref(m) for m in full]
 
     bars = {
-        "flow_epe_ratio": _bar([m["flow_epe_ratio"] for m in full], 0.5, "<="),
-        "mask_occlusion_ratio": _bar([m["mask_occlusion_ratio"] for m in full], 2.0, ">="),
-        "mask_auc": _bar([m["mask_auc"] for m in full], 0.8, ">="),
-        "segmentation_accuracy_ratio": _bar(
+        "flow_epe_ratio": bar_over_seeds([m["flow_epe_ratio"] for m in full], 0.5, "<="),
+        "mask_occlusion_ratio": bar_over_seeds(
+            [m["mask_occlusion_ratio"] for m in full], 2.0, ">="
+        ),
+        "mask_auc": bar_over_seeds([m["mask_auc"] for m in full], 0.8, ">="),
+        "segmentation_accuracy_ratio": bar_over_seeds(
             ratios("segmentation_accuracy", lambda m: real["segmentation_accuracy"]), 0.8, ">="
         ),
-        "car_iou_ratio": _bar(ratios("car_iou", lambda m: real["car_iou"]), 0.5, ">="),
-        "person_iou_ratio": _bar(ratios("person_iou", lambda m: real["person_iou"]), 0.5, ">="),
+        "car_iou_ratio": bar_over_seeds(ratios("car_iou", lambda m: real["car_iou"]), 0.5, ">="),
+        "person_iou_ratio": bar_over_seeds(
+            ratios("person_iou", lambda m: real["person_iou"]), 0.5, ">="
+        ),
     }
     if "copy" in per_variant and len(per_variant["copy"]) == len(full):
         pairs = zip(full, per_variant["copy"], strict=True)
-        bars["warping_error_vs_copy"] = _bar(
+        bars["warping_error_vs_copy"] = bar_over_seeds(
             [f["warping_error"] / c["warping_error"] for f, c in pairs], 1.0, "<="
         )
     controls: dict[str, dict] = {
@@ -378,7 +316,7 @@ def vid2vid_colour_drift(
 
 
 # ------------------------------------------------------------------------------------ all
-MODELS: Mapping[str, Callable[..., dict]] = {"vid2vid": vid2vid_bars}
+MODELS: Mapping[str, Callable[..., dict]] = {"vid2vid": vid2vid_bars, "cartoongan": cartoongan_bars}
 
 
 def model_bars(names: Sequence[str] | None = None, *, device: str | torch.device = "cpu") -> dict:

@@ -8,6 +8,9 @@ so cartoons (:func:`lib.datasets.cartoons`), photos and generated images can be 
 * :func:`edge_sharpness`: the peak gradient magnitude at edge pixels (lower once blurred);
 * :func:`colour_count`: the number of colours that cover a visible share of the image.
 
+:func:`boundary_f_score` asks the opposite question of a translated image: are its edges still
+where the scene's regions meet (:func:`lib.datasets.cartoon.scene_layouts`)?
+
 Edges and edge bands are OpenCV's Canny and dilation (:func:`lib.datasets.cartoon.canny`,
 :func:`lib.datasets.cartoon.edge_band`).
 """
@@ -125,3 +128,49 @@ def colour_count(
     colours, counts = torch.unique(code, return_counts=True)  # (image, colour) pairs
     common = colours[counts >= max(1, math.ceil(min_share * h * w))] // levels**c
     return torch.bincount(common, minlength=n)
+
+
+def _layout_boundaries(layouts: torch.Tensor) -> torch.Tensor:
+    """Pixels whose region number differs from their right or lower neighbour (one pixel on
+    one side of every boundary, so a boundary is counted once)."""
+    edge = torch.zeros_like(layouts, dtype=torch.bool)
+    edge[..., :, :-1] |= layouts[..., :, :-1] != layouts[..., :, 1:]
+    edge[..., :-1, :] |= layouts[..., :-1, :] != layouts[..., 1:, :]
+    return edge
+
+
+def boundary_f_score(
+    images: ArrayLike | ImageSet, layouts: torch.Tensor, *, tolerance: int = 1
+) -> torch.Tensor:
+    """Per image, how well its Canny edges (:func:`lib.datasets.cartoon.canny`) trace the
+    boundaries of a known layout (N×1×H×W integer region numbers, e.g.
+    :func:`lib.datasets.cartoon.scene_layouts`): the F-score of the boundary benchmark (Martin,
+    Fowlkes & Malik, PAMI 2004) with a square tolerance of ``tolerance`` pixels,
+
+        P = share of edge pixels within the tolerance of a boundary,
+        R = share of boundary pixels within the tolerance of an edge,   F = 2PR / (P + R),
+
+    so 1 means every edge lies on a boundary and every boundary has an edge. Region boundaries
+    are the pixels whose number differs from the right or lower neighbour. F is 0 for an image
+    without edges and NaN for a layout without boundaries. Compare an image with the cartoon
+    of the same scene rather than with 1: shading bands and outlines' two sides add edges that
+    are not region boundaries."""
+    x = _as_images(images)
+    if not isinstance(layouts, torch.Tensor) or layouts.is_floating_point():
+        raise TypeError("layouts: expected an integer tensor of region numbers (scene_layouts)")
+    if layouts.shape != (x.shape[0], 1, *x.shape[-2:]):
+        raise ValueError(
+            f"layouts: expected shape {(x.shape[0], 1, *x.shape[-2:])} to match the images, got "
+            f"{tuple(layouts.shape)}"
+        )
+    tolerance = check_positive_int(tolerance, "tolerance", minimum=0)
+    edges = canny(x).float()
+    bounds = _layout_boundaries(layouts.to(x.device)).float()
+    k = 2 * tolerance + 1
+    near_bounds = F.max_pool2d(bounds, k, stride=1, padding=tolerance)
+    near_edges = F.max_pool2d(edges, k, stride=1, padding=tolerance)
+    n_edges, n_bounds = edges.flatten(1).sum(1), bounds.flatten(1).sum(1)
+    precision = (edges * near_bounds).flatten(1).sum(1) / n_edges.clamp(min=1)
+    recall = (bounds * near_edges).flatten(1).sum(1) / n_bounds
+    f = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
+    return torch.where(n_bounds > 0, f, torch.full_like(f, float("nan")))

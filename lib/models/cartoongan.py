@@ -8,7 +8,10 @@ Generator ``G`` (§3.1, Fig. 2 of Chen et al., CVPR 2018), images in [0, 1] outs
     2 × [3×3 transposed conv stride 1/2 → 3×3 conv → IN → ReLU]  4w → 2w → w  up blocks
     7×7 conv → 3, tanh
 
-The paper has w = 64 and B = 8 (the course trains w = 16, B = 4 at 64² on a CPU).
+The paper has w = 64 and B = 8 (the course trains w = 16, B = 4 at 64² on a CPU). ``norm``
+chooses the normalisation: the paper's instance norm, batch norm, or none (the course's recipe:
+instance norm removes each image's mean colour and contrast after the first convolution, and the
+procedural scenes, unlike real photos, do not let G infer them from content).
 
 Discriminator ``D`` (§3.1): a small 3×3 conv net whose output is a *patch score map* at 1/4
 resolution, one real/fake score per overlapping patch, so it needs far fewer parameters than a
@@ -27,7 +30,8 @@ Losses (§3.2), LSGAN as in the authors' code:
             offline the course network's ``stage1_pre`` + ``stage3_pre``, see :func:`content_net`)
 
 ω = 10 balances the paper's VGG19 features; the size of L_con depends on the feature network, so
-the course's training recipe uses ω = 3 with its own network
+the course's training recipe uses ω = 1 with its own network, plus a colour term
+:func:`colour_loss` that the colour-blind course network needs
 (see :mod:`lib.train.recipes.cartoongan`).
 
 Training (§3.3): an *initialisation phase* with L_con alone (G learns to reconstruct the photo),
@@ -36,9 +40,10 @@ then adversarial training. For video, :func:`temporal_loss` adds a flicker penal
 pixels visible in both frames; :func:`lib.metrics.video.warping_error` with
 ``distance="absolute"`` measures flicker the same way.
 
-Trained generators (the full model, its ablations and the temporal fine-tune) are committed as
-float16 state dicts in ``data/cartoongan`` with a manifest; :func:`load_cartoongan` checks their
-sha256 and loads them with safetensors (nothing is unpickled).
+Trained generators (the full model with 3 seeds, its temporal fine-tunes, and the ablations) are
+committed as float16 state dicts in ``data/cartoongan`` with a manifest (:data:`CARTOONGAN_DIR`,
+:data:`CARTOONGAN_ABLATIONS`); :func:`load_cartoongan` checks their sha256 and loads them with
+safetensors (nothing is unpickled).
 """
 
 from __future__ import annotations
@@ -58,9 +63,10 @@ from lib.metrics.cartoon import colour_count, edge_sharpness, texture_energy
 from lib.models.pix2pixhd import NORMS, ResidualBlock, norm_layer
 from lib.paths import DATA_DIR
 from lib.video import warp
-from lib.weights import load_committed
+from lib.weights import load_committed, manifest_seeds, seed_key
 
 __all__ = [
+    "CARTOONGAN_ABLATIONS",
     "CARTOONGAN_DIR",
     "CONTENT_LAYERS",
     "OMEGA",
@@ -70,6 +76,8 @@ __all__ = [
     "CartoonGenerator",
     "FullImageDiscriminator",
     "cartoonize",
+    "colour_loss",
+    "committed_seeds",
     "checkerboard_score",
     "content_loss",
     "content_net",
@@ -84,18 +92,31 @@ __all__ = [
 ]
 
 CARTOONGAN_DIR = DATA_DIR / "cartoongan"
+#: The committed generators: the full model's run (``full``, ``init_only``, ``temporal``,
+#: ``temporal_control``; 3 seeds) in CARTOONGAN_DIR; the ablations, trained on a shorter schedule
+#: with the ``full`` model of that schedule beside them, in CARTOONGAN_ABLATIONS["ablations"];
+#: the same short run with the paper's content weight ω = 10 in CARTOONGAN_ABLATIONS["omega-10"]
+#: (ω = 0 is the ``no_content`` ablation). The command of each is in its manifest
+#: (``info["command"]``).
+CARTOONGAN_ABLATIONS = {
+    "ablations": CARTOONGAN_DIR / "ablations",
+    "omega-10": CARTOONGAN_DIR / "ablations" / "omega-10",
+}
 OMEGA = 10.0  # the paper's content weight ω
 #: φ of the content loss: VGG19 conv4_4 before its ReLU (the paper), or, offline, the course
 #: network's pre-ReLU maps of stages 1 and 3 (stage 3 is the conv4_4 analogue, 1/4 of the input
 #: resolution; stage 1 adds the low-level structure that a network trained on flat shapes keeps
 #: poorly at stage 3 alone — with stage 3 only, the initialisation phase does not reconstruct).
 CONTENT_LAYERS = {"vgg19": ["conv4_4"], "course": ["stage1_pre", "stage3_pre"]}
-RETRAIN = "python -m lib.train cartoongan --variant {variant} --preset course --out data/cartoongan"
+RETRAIN = (
+    "python -m lib.train cartoongan --variant {variant} --preset course --seed {seed} "
+    "--out data/cartoongan"
+)
 
 #: The committed generators: name → (the training run that makes it, what it shows).
 VARIANTS: dict[str, str] = {
-    "full": "the paper's recipe: init phase, then L_adv (3 terms) + ω·L1 content (ω = 3)",
-    "init_only": "after the initialisation phase only (content loss alone: reconstruction)",
+    "full": "init phase, then L_adv (3 terms) + ω·L1 content (ω = 1) + 3·L_col (4×4 blocks)",
+    "init_only": "after the initialisation phase only (content and pixel loss: reconstruction)",
     "no_smooth": "no edge-smoothed negatives in L_D (two-term adversarial loss)",
     "no_content": "no content loss in the adversarial phase (ω = 0)",
     "l2_content": "L2 instead of L1 content loss (both phases)",
@@ -338,6 +359,28 @@ def content_loss(
     return omega * perceptual_loss(net, x, y, distance=distance)
 
 
+def colour_loss(generated: torch.Tensor, photos: torch.Tensor, *, pool: int = 4) -> torch.Tensor:
+    """Mean absolute difference of the ``pool``×``pool`` block means of G(p) and p:
+
+        L_col = mean |B_k(G(p)) − B_k(p)|,   B_k = k×k average pooling (k = ``pool``; 1: pixels)
+
+    Not in the paper. VGG19's conv4_4 features carry colour, so the paper's content loss keeps a
+    photo's colours; the course network was trained on shapes whose class does not depend on
+    colour, and through it alone a generator may repaint a region (measured: the sun and whole
+    objects vanish). L_col keeps the colours of k×k blocks and leaves G free inside a block: to
+    flatten texture, to draw outlines. The photo side is detached (it is the target)."""
+    check_positive_int(pool, "pool")
+    if generated.shape != photos.shape or generated.ndim != 4:
+        raise ValueError(
+            f"generated, photos: expected two N×C×H×W batches of one shape, got "
+            f"{tuple(generated.shape)} and {tuple(photos.shape)}"
+        )
+    if pool == 1:
+        return (generated - photos.detach()).abs().mean()
+    blocks = torch.nn.functional.avg_pool2d
+    return (blocks(generated, pool) - blocks(photos.detach(), pool)).abs().mean()
+
+
 def network_view(net: PerceptualNet, images: torch.Tensor) -> torch.Tensor:
     """The course network sees 32×32 images (it resizes anything else): a larger image whose
     sides are multiples of 32 is cut into 32×32 tiles instead, so that the content loss holds at
@@ -505,14 +548,28 @@ def training_diagnostics(
 
 
 # ------------------------------------------------------------------------------ checkpoints
-def _retrain(variant: str) -> str:
-    return f"retrain with `{RETRAIN.format(variant=VARIANT_RUN.get(variant, variant))}`"
+def _retrain(variant: str, seed: int = 0) -> str:
+    command = RETRAIN.format(variant=VARIANT_RUN.get(variant, variant), seed=seed)
+    return f"retrain with `{command}`"
+
+
+def committed_seeds(variant: str = "full", *, folder: str | os.PathLike | None = None) -> list[int]:
+    """The seeds with a committed generator of ``variant`` (:data:`VARIANTS`), sorted."""
+    check_choice(variant, "variant", tuple(VARIANTS))
+    folder = CARTOONGAN_DIR if folder is None else Path(folder)
+    seeds = manifest_seeds(folder, variant)
+    if not seeds:
+        raise FileNotFoundError(
+            f"no committed CartoonGAN generator '{variant}' in {folder}; {_retrain(variant)}"
+        )
+    return seeds
 
 
 def load_cartoongan(
-    variant: str = "full", *, folder: str | os.PathLike | None = None
+    variant: str = "full", *, seed: int = 0, folder: str | os.PathLike | None = None
 ) -> CartoonGenerator:
-    """A committed CartoonGAN generator (:data:`VARIANTS`), in eval mode on the CPU in float32.
+    """A committed CartoonGAN generator (:data:`VARIANTS`) trained with ``seed``
+    (:func:`committed_seeds`), in eval mode on the CPU in float32.
 
     The file's sha256 is checked against the manifest and it is loaded with
     safetensors (nothing is unpickled); a missing, corrupt or replaced file raises an error that
@@ -520,8 +577,12 @@ def load_cartoongan(
     losses along training, measurements, wall time) say what was loaded.
     """
     check_choice(variant, "variant", tuple(VARIANTS))
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected an integer ≥ 0, got {seed!r}")
     folder = CARTOONGAN_DIR if folder is None else Path(folder)
-    entry, state = load_committed(folder, variant, how_to_fix=_retrain(variant))
+    entry, state = load_committed(
+        folder, seed_key(variant, seed), how_to_fix=_retrain(variant, seed)
+    )
     net = CartoonGenerator(**entry["generator"])
     net.load_state_dict(state)
     net.variant = variant

@@ -145,6 +145,22 @@ def load_committed(
     return entry, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
+def seed_key(name: str, seed: int) -> str:
+    """The manifest entry of a model trained with one seed: ``"<name>-seed<seed>"``."""
+    return f"{name}-seed{seed}"
+
+
+def manifest_seeds(folder: str | os.PathLike, name: str) -> list[int]:
+    """The seeds S with an entry ``"<name>-seed<S>"`` (:func:`seed_key`) in the folder's
+    manifest, sorted; empty when there is none or no manifest."""
+    path = Path(folder) / MANIFEST
+    keys = read_manifest(folder) if path.is_file() else {}
+    prefix = seed_key(name, 0)[:-1]
+    return sorted(
+        int(k[len(prefix) :]) for k in keys if k.startswith(prefix) and k[len(prefix) :].isdigit()
+    )
+
+
 def update_manifest(folder: str | os.PathLike, key: str, entry: dict) -> Path:
     """Set ``manifest[key] = entry`` in the folder's ``manifest.json`` (created when missing),
     keeping the other keys, and rewrite it atomically with sorted top-level keys."""

@@ -108,16 +108,19 @@ def test_vid2vid_bars_on_the_committed_weights(vid2vid_report):
 
 
 @pytest.mark.slow
-def test_command_line_prints_one_json_object():
+@pytest.mark.parametrize(
+    ("model", "bar"), [("vid2vid", "flow_epe_ratio"), ("cartoongan", "edge_sharpness_gap_closed")]
+)
+def test_command_line_prints_one_json_object(model, bar):
     proc = subprocess.run(
-        [sys.executable, "-m", "lib", "models", "vid2vid", "--json"],
+        [sys.executable, "-m", "lib", "models", model, "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
-    if "no committed vid2vid generator" in proc.stderr:
-        pytest.skip("no committed vid2vid weights")
+    if "no committed" in proc.stderr:
+        pytest.skip(f"no committed {model} weights")
     report = json.loads(proc.stdout)
-    bars = report["models"]["vid2vid"]["bars"]
-    assert set(bars["flow_epe_ratio"]) == {"value", "sd", "threshold", "holds"}
+    bars = report["models"][model]["bars"]
+    assert set(bars[bar]) == {"value", "sd", "threshold", "holds"}
     failing = mb.failing_bars(report)
     assert proc.returncode == (1 if failing else 0)
     assert all(name in proc.stderr for name in failing)

@@ -1,6 +1,6 @@
-"""CartoonGAN: networks, the three-term adversarial loss, the content and temporal losses, the
-diagnostics, neural style transfer, training (a few steps lower the losses, resume), the
-committed generators and the claims notebook 12 shows with them."""
+"""CartoonGAN: networks, the three-term adversarial loss, the content, colour and temporal
+losses, the diagnostics, neural style transfer, training (a few steps lower the losses, resume).
+The committed generators and their bars: test_cartoongan_committed.py."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from lib.datasets.cartoon import cartoons, photo_renders
 from lib.datasets.photos import photos
 from lib.datasets.street import street
 from lib.models.cartoongan import (
-    VARIANTS,
     CartoonDiscriminator,
     CartoonGenerator,
     FullImageDiscriminator,
     cartoonize,
     checkerboard_score,
+    colour_loss,
+    committed_seeds,
     content_loss,
     content_net,
     discriminator_loss,
@@ -170,6 +171,29 @@ def test_content_loss_is_omega_times_the_feature_distance(net):
         content_loss(net, q, p, distance="l3")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         content_loss(net, q * 2, p)
+
+
+def test_colour_loss_keeps_block_colours_and_frees_the_inside_of_a_block():
+    p = photos(2, size=32, seed=1).images
+    q = photos(2, size=32, seed=2).images
+    assert float(colour_loss(q, p, pool=1)) == pytest.approx(float((q - p).abs().mean()))
+    blocks = torch.nn.functional.avg_pool2d
+    by_hand = float((blocks(q, 4) - blocks(p, 4)).abs().mean())
+    assert float(colour_loss(q, p)) == pytest.approx(by_hand)
+    # A pattern with zero mean in every 4×4 block (texture removed or added, an outline beside
+    # its lighter band) costs nothing at pool 4; a tint costs its size at any pool.
+    pattern = 0.05 * (torch.arange(32).remainder(2) * 2 - 1).float()
+    flat = torch.full_like(p, 0.5)
+    assert float(colour_loss(flat + pattern, flat)) == pytest.approx(0, abs=1e-7)
+    assert float(colour_loss(flat + pattern, flat, pool=1)) == pytest.approx(0.05)
+    assert float(colour_loss(flat + 0.1, flat, pool=8)) == pytest.approx(0.1)
+    q.requires_grad_(True)
+    colour_loss(q, p).backward()
+    assert q.grad is not None and q.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="one shape"):
+        colour_loss(q, p[:1])
+    with pytest.raises(ValueError, match="pool"):
+        colour_loss(q, p, pool=0)
 
 
 def test_temporal_loss_and_warping_error_vanish_on_exactly_moved_frames():
@@ -347,16 +371,33 @@ def test_variants_change_the_right_terms(tiny_data):
         recipe_for("full", size=30)
 
 
+def test_colour_terms_and_the_generator_norm_in_the_recipe(tiny_data):
+    from dataclasses import replace
+
+    recipe = replace(TINY, g_norm="none", init_pixel_weight=10.0, colour_weight=2.0)
+    result = train("full", recipe, data=tiny_data, show_progress=False)
+    g = result["generator"]
+    assert g.norm == "none" and not any(isinstance(m, torch.nn.InstanceNorm2d) for m in g.modules())
+    adv = [h for h in result["history"] if h["phase"] == 1]
+    assert all(h["colour"] > 0 for h in adv)
+    paper = replace(TINY, g_norm="instance", init_pixel_weight=0.0, colour_weight=0.0)
+    plain = train("full", paper, data=tiny_data, show_progress=False)
+    assert all("colour" not in h for h in plain["history"])
+    assert any(isinstance(m, torch.nn.InstanceNorm2d) for m in plain["generator"].modules())
+    assert PRESETS["paper"].g_norm == "instance" and PRESETS["paper"].colour_weight == 0
+    for bad in ({"g_norm": "layer"}, {"colour_pool": 0}, {"colour_weight": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            recipe_for("full", **bad)
+
+
 def test_photo_side_crops_or_renders_of_other_scenes():
-    """``photo_source="renders"`` trains on the cartoons' world rendered as photos, from other
-    scene draws than the cartoons (unpaired); the default stays the photo crops."""
-    recipe = recipe_for("full", size=32, n_cartoons=8, n_photos=8)
-    assert recipe.photo_source == "crops"
+    """The default ``photo_source="renders"`` trains on the cartoons' world rendered as photos,
+    from other scene draws than the cartoons (unpaired); ``"crops"`` on the bundled photos."""
+    recipe = recipe_for("full", size=32, n_cartoons=8, n_photos=8, photo_source="crops")
     crops = training_data(recipe, seed=1).photos
     assert torch.equal(crops, photos(8, size=32, seed=12).images)
-    renders = training_data(
-        recipe_for("full", size=32, n_cartoons=8, n_photos=8, photo_source="renders"), seed=1
-    )
+    renders = training_data(recipe_for("full", size=32, n_cartoons=8, n_photos=8), seed=1)
+    assert recipe_for("full").photo_source == "renders"
     assert torch.equal(renders.photos, photo_renders(8, size=32, seed=12).images)
     # other scenes than the cartoons': far from the renders of the cartoons' own scenes
     own = photo_renders(8, size=32, seed=11).images
@@ -405,12 +446,19 @@ def test_command_line_writes_weights_and_resumes(tmp_path, capsys):
     ]
     assert main(args) == 0
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert set(manifest) == {"full", "init_only"}
+    assert set(manifest) == {"full-seed0", "init_only-seed0"}
     g = load_cartoongan("full", folder=tmp_path)
     assert g.info["recipe"]["size"] == 32 and "measurements" in g.info
-    assert (tmp_path / "full-state.pt").is_file()
+    assert (tmp_path / "full-seed0-state.pt").is_file()
     assert main([*args, "--resume", "--steps", "3"]) == 0  # continues at step 4 of 5
     assert "done in" in capsys.readouterr().out
+    assert main([*args, "--seed", "2", "--steps", "1", "--init-steps", "1"]) == 0
+    assert committed_seeds("full", folder=tmp_path) == [0, 2]
+    assert load_cartoongan("full", seed=2, folder=tmp_path).info["seed"] == 2
+    with pytest.raises(FileNotFoundError, match="--seed 1"):
+        load_cartoongan("full", seed=1, folder=tmp_path)
+    with pytest.raises(FileNotFoundError, match="no committed CartoonGAN generator 'no_init'"):
+        committed_seeds("no_init", folder=tmp_path)
     with pytest.raises(SystemExit):
         main(["--variant", "cyclegan"])
 
@@ -420,66 +468,3 @@ def test_load_errors_say_how_to_retrain(tmp_path):
         load_cartoongan("full", folder=tmp_path)
     with pytest.raises(ValueError, match="variant"):
         load_cartoongan("anime")
-
-
-# ------------------------------------------------------------------ the committed generators
-@pytest.fixture(scope="module")
-def committed():
-    return {name: load_cartoongan(name) for name in VARIANTS}
-
-
-def test_committed_generators_load_with_their_checksums(committed):
-    for name, g in committed.items():
-        assert g.variant == name and not g.training
-        assert g.info["sha256"] and g.info["recipe"]["size"] == 64
-
-
-def test_adversarial_training_moves_the_init_phase_output_towards_cartoons(
-    committed, held_out, net
-):
-    # Notebook 12, section 5 (committed run: edges 0.124 → 0.130, colours 90 → 82,
-    # diversity 0.90, checkerboard 2.0× the photos').
-    init = training_diagnostics(committed["init_only"], held_out, net)
-    full = training_diagnostics(committed["full"], held_out, net)
-    assert full["edge_sharpness"] > init["edge_sharpness"]
-    assert full["colour_count"] < init["colour_count"]
-    assert full["diversity"] > 0.5 and full["checkerboard"] < 5  # no collapse, no checkerboard
-    no_init = training_diagnostics(committed["no_init"], held_out, net)
-    assert no_init["checkerboard"] > full["checkerboard"]
-
-
-def test_ablations_measured(committed, held_out, net):
-    # Notebook 12, section 6 (committed run: edge sharpness 0.130 vs 0.126 without the
-    # edge-smoothed negatives; feature distance 0.77 vs 2.08 without the content loss).
-    d = {
-        k: training_diagnostics(committed[k], held_out, net)
-        for k in ("full", "no_smooth", "no_content")
-    }
-    assert d["full"]["edge_sharpness"] > d["no_smooth"]["edge_sharpness"]
-    assert d["no_content"]["feature_distance"] > d["full"]["feature_distance"]
-
-
-def test_temporal_finetune_lowers_flicker(committed):
-    # Notebook 12, section 8 (committed run: warping error 0.035 per frame, 0.014 after the
-    # temporal fine-tune, 0.045 for the control without the temporal term).
-    clips = street(4, frames=8, size=64, seed=2024)
-    errors = {
-        k: float(
-            warping_error(
-                cartoonize(committed[k], clips.frames), clips.flow, clips.occlusion
-            ).nanmean()
-        )
-        for k in ("full", "temporal", "temporal_control")
-    }
-    assert errors["temporal"] < errors["full"]
-    assert errors["temporal"] < errors["temporal_control"]
-
-
-def test_omega_sweep_in_the_manifest():
-    from lib.models.cartoongan import CARTOONGAN_DIR
-    from lib.weights import read_manifest
-
-    sweep = read_manifest(CARTOONGAN_DIR)["omega_sweep"]
-    assert set(sweep) == {"0", "1", "3", "10"}
-    assert sweep["10"]["feature_distance"] < sweep["0"]["feature_distance"]
-    assert sweep["10"]["pixel_change"] < sweep["1"]["pixel_change"]  # ω = 10: output ≈ input

@@ -47,7 +47,7 @@ def _cartoongan(folder: Path) -> tuple[list[str], Path, int]:
     args = ["cartoongan", "--size", "32", "--batch", "2", "--init-steps", "3", "--steps", "9"]
     args += ["--images", "8", "--quiet", "--threads", "1", "--checkpoint-every", "2"]
     args += ["--out", str(folder / "out")]
-    return args, folder / "out" / "full-state.pt", 12
+    return args, folder / "out" / "full-seed0-state.pt", 12
 
 
 def _dcgan(folder: Path) -> tuple[list[str], Path, int]:

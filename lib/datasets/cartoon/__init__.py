@@ -17,7 +17,8 @@ discriminator what a clear edge is, §3.2). This package gives all three offline
   no outlines, textured surfaces (fractal noise with a scale per material), continuous shading
   from the scene's light, soft cast shadows, haze, lens blur and sensor noise. Unlike the
   bundled photos they show the cartoons' world, so photos and cartoons differ in style only;
-  the pairing (same ``seed``, same ``k``) is for evaluating a translation, not for training.
+  the pairing (same ``seed``, same ``k``) is for evaluating a translation, not for training;
+  :func:`scene_layouts` gives both styles' region map (which shape covers each pixel).
 * :func:`edge_smooth` (:mod:`~lib.datasets.cartoon.edges`): the paper's recipe for the
   negatives, with OpenCV as the reference code uses it: Canny edges (:func:`canny`), dilated
   (:func:`edge_band`), and a Gaussian blur (:func:`gaussian_blur`) pasted in only inside the
@@ -43,7 +44,7 @@ from lib.datasets.cartoon.edges import (
     gaussian_blur,
     opencv_gaussian_kernel,
 )
-from lib.datasets.cartoon.scenes import SCENE_TYPES, cartoons, photo_renders
+from lib.datasets.cartoon.scenes import SCENE_TYPES, cartoons, photo_renders, scene_layouts
 from lib.datasets.cartoon.unpaired import unpaired_batches, unpaired_folders
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "gaussian_blur",
     "opencv_gaussian_kernel",
     "photo_renders",
+    "scene_layouts",
     "unpaired_batches",
     "unpaired_folders",
 ]

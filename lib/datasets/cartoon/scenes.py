@@ -520,3 +520,26 @@ def photo_renders(
     )
     info = {"seed": seed, "blur": blur, "noise": noise, "scenes": names}
     return ImageSet(images, labels, SCENE_TYPES, "photo_renders", info)
+
+
+def scene_layouts(
+    n: int = 1000,
+    *,
+    size: int | tuple[int, int] = 64,
+    seed: int = 0,
+    scenes: Sequence[str] | None = None,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """The layout of the scenes of :func:`cartoons` and :func:`photo_renders` (same ``n``-th
+    image, ``size``, ``seed`` and ``scenes``): N×1×H×W int32, for each pixel the number of the
+    shape that covers it (its drawing order, 0 = the backdrop; later shapes cover earlier ones).
+    The boundaries between numbers are where the scene's regions meet, in both styles — the
+    ground truth for whether a translation keeps the regions where they were
+    (:func:`lib.metrics.cartoon.boundary_f_score`)."""
+    check_positive_int(n, "n")
+    height, width = _hw(size)
+    names = _scene_names(scenes)
+    device = resolve_device(device)
+    *_, layout = _render(n, height, width, seed, names, device, style="cartoon", regions=True)
+    assert layout is not None  # asked for with regions=True
+    return layout

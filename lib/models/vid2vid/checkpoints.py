@@ -8,7 +8,7 @@ from pathlib import Path
 from lib._checks import check_choice, check_seed
 from lib.models.vid2vid.networks import Vid2VidGenerator
 from lib.paths import DATA_DIR
-from lib.weights import load_committed, read_manifest
+from lib.weights import load_committed, manifest_seeds, seed_key
 
 VARIANTS = ("full", "copy", "no_warp", "no_video_d")
 VID2VID_DIR = DATA_DIR / "vid2vid"
@@ -17,16 +17,14 @@ RETRAIN = "python -m lib.train vid2vid --variant {variant} --seed {seed} --out d
 
 def manifest_key(variant: str, seed: int) -> str:
     """The manifest entry of one committed generator: ``"<variant>-seed<seed>"``."""
-    return f"{variant}-seed{seed}"
+    return seed_key(variant, seed)
 
 
 def committed_seeds(variant: str, *, folder: str | os.PathLike | None = None) -> list[int]:
     """The seeds with a committed generator of ``variant`` (sorted)."""
     check_choice(variant, "variant", VARIANTS)
     folder = VID2VID_DIR if folder is None else Path(folder)
-    prefix = f"{variant}-seed"
-    keys = read_manifest(folder) if (folder / "manifest.json").is_file() else {}
-    seeds = sorted(int(k[len(prefix) :]) for k in keys if k.startswith(prefix))
+    seeds = manifest_seeds(folder, variant)
     if not seeds:
         raise FileNotFoundError(
             f"no committed vid2vid generator '{variant}' in {folder}; train one with "

@@ -1,4 +1,4 @@
-"""Train CartoonGAN (:mod:`lib.models.cartoongan`) on procedural cartoons and photo crops.
+"""Train CartoonGAN (:mod:`lib.models.cartoongan`) on procedural cartoons and photo renders.
 
     python -m lib.train cartoongan                       # quick run: ≤ 5 min on a CPU core
     python -m lib.train cartoongan --variant no_smooth   # an ablation
@@ -8,13 +8,14 @@
 
 A run has the paper's two phases (§3.3) and, for the ``full`` variant, a video fine-tune:
 
-1. **initialisation** (``init_steps``): G alone, content loss only, ω·‖φ(G(p)) − φ(p)‖₁ —
-   G learns to reconstruct photos, so adversarial training starts from a sensible image;
+1. **initialisation** (``init_steps``): G alone, content loss only, 10·‖φ(G(p)) − φ(p)‖₁
+   (+ ``init_pixel_weight`` · pixel L1 to the photo) — G learns to reconstruct photos, so
+   adversarial training starts from a sensible image;
 2. **adversarial** (``steps``): per step one D update on
    L_D = mean (D(c) − 1)² + mean D(e)² + mean D(G(p))² (cartoons c, edge-smoothed cartoons e,
    photos p; least squares as in the authors' code) and one G update on
-   L_G = mean (D(G(p)) − 1)² + ω·L_con (the paper: ω = 10 with VGG19; ω = 3 with the course
-   network, on whose feature scale ω = 10 lets D win — see the Recipe);
+   L_G = mean (D(G(p)) − 1)² + ω·L_con + λ_col·L_col (the paper: ω = 10 with VGG19 and no
+   L_col; see the Recipe for the course's values and why);
 3. **temporal fine-tune** (``temporal_steps``, ``full`` only): from the trained G and D, on frame
    pairs of toy street clips with their exact flow, L_G gains λ_T · temporal_loss (the output of
    frame t against the warped output of frame t−1 over visible pixels); run twice, with
@@ -31,15 +32,16 @@ and its edge-smoothed copy stay together). Every draw comes from a generator see
 ``--checkpoint-every`` steps with :func:`lib.train.loop.save_state`) continues exactly. Under
 torchrun each rank draws its own batches (seed + rank) and G, D are wrapped in DDP.
 
-The photo side (``--photos``) is ``crops`` of the photographs bundled with the packages (the
-default, what the committed weights were trained on) or ``renders``: the cartoons' own
-procedural world rendered as photos (:func:`lib.datasets.photo_renders`), from other scene
-draws than the cartoons'. With crops the two domains differ in content as well as in style, so
-D can tell them apart by content; with renders only the style differs.
+The photo side (``--photos``) is ``renders``, the default: the cartoons' own procedural world
+rendered as photos (:func:`lib.datasets.photo_renders`), from other scene draws than the
+cartoons'; or ``crops`` of the photographs bundled with the packages. With crops the two
+domains differ in content as well as in style, so D can tell them apart by content; with
+renders only the style differs.
 
-Generators go to float16 state dicts ``<out>/<name>.safetensors`` with ``<out>/manifest.json``
-(sha256, the recipe, the command, binned losses, measurements on held-out photos, wall and CPU
-time). The committed set in ``data/cartoongan`` is the ``course`` preset.
+Generators go to float16 state dicts ``<out>/<name>-seed<S>.safetensors`` with
+``<out>/manifest.json`` (sha256, the recipe, the command, binned losses, measurements on
+held-out photos, wall and CPU time). The committed set in ``data/cartoongan`` is the ``course``
+preset.
 
 Like every recipe this stays one module, the unit ``python -m lib.train cartoongan`` runs: the
 presets, the three phases and the command line share the :class:`Recipe` and its per-step
@@ -71,6 +73,7 @@ from lib.features.perceptual import PerceptualNet
 from lib.models.cartoongan import (
     CartoonDiscriminator,
     CartoonGenerator,
+    colour_loss,
     content_loss,
     content_net,
     discriminator_loss,
@@ -78,11 +81,12 @@ from lib.models.cartoongan import (
     temporal_loss,
     training_diagnostics,
 )
+from lib.models.pix2pixhd import NORMS
 from lib.paths import DATA_DIR
 from lib.train import arguments
 from lib.train.distributed import is_main_process, rank, world_size
 from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
-from lib.weights import half_precision, update_manifest, write_weights
+from lib.weights import half_precision, seed_key, update_manifest, write_weights
 
 __all__ = [
     "PRESETS",
@@ -118,13 +122,23 @@ class Recipe:
     beta2: float = 0.999
     # Content weight ω in the adversarial phase. The paper's ω = 10 balances the adversarial
     # loss against VGG19 conv4_4 distances; ω multiplies a distance whose size depends on the
-    # feature network, and with the course network ω = 10 lets D win while G returns its
-    # reconstruction (notebook 12's ω sweep: 0, 1, 3, 10), so the course uses ω = 3.
-    omega: float = 3.0
+    # feature network, and with the course network and L_col a larger ω keeps G at its
+    # reconstruction (notebook 12's ω sweep), so the course uses ω = 1.
+    omega: float = 1.0
     distance: str = "l1"  # the content loss's norm: "l1" (paper) or "l2"
+    # The colours the course network does not see (lib.models.cartoongan.colour_loss): pixel L1
+    # to the photo in the initialisation phase, and L1 between block means of colour_pool² pixels
+    # in the adversarial phase, with these weights (0: the paper's content loss alone).
+    init_pixel_weight: float = 10.0
+    colour_weight: float = 3.0
+    colour_pool: int = 4
     smooth_negatives: bool = True
     temporal_weight: float = 30.0  # λ_T of the temporal fine-tune
     g_width: int = 16  # paper 64
+    # The paper's G normalises each image (instance norm), which removes a photo's mean colour and
+    # contrast after the first convolution: G then has to guess colours from content. Real photos
+    # give cues (skies are blue); the procedural scenes draw their colours at random.
+    g_norm: str = "none"
     g_blocks: int = 4  # paper 8
     d_width: int = 16  # paper 32
     n_cartoons: int = 512
@@ -132,7 +146,7 @@ class Recipe:
     # The photo side: "crops" of the photographs bundled with the packages, or "renders" — the
     # cartoons' own procedural world rendered as photos (lib.datasets.photo_renders), drawn from
     # other scenes than the cartoons so that training stays unpaired.
-    photo_source: str = "crops"
+    photo_source: str = "renders"
     n_clips: int = 24
     clip_frames: int = 8
     content_backend: str = "course"  # "auto": VGG19 conv4_4 when its weights are on disk
@@ -140,7 +154,7 @@ class Recipe:
 
 PRESETS: dict[str, Recipe] = {
     "quick": Recipe(),
-    "course": Recipe(temporal_steps=100),
+    "course": Recipe(init_steps=500, steps=4500, temporal_steps=100),
     "paper": Recipe(
         size=256,
         batch_size=8,
@@ -150,6 +164,9 @@ PRESETS: dict[str, Recipe] = {
         lr_init=2e-4,
         lr_g=1e-5,
         omega=10.0,
+        init_pixel_weight=0.0,
+        colour_weight=0.0,
+        g_norm="instance",
         lr_d=1e-5,
         g_width=64,
         g_blocks=8,
@@ -204,8 +221,11 @@ def _check_recipe(recipe: Recipe) -> Recipe:
     for name in ("lr_init", "lr_g", "lr_d"):
         if not getattr(recipe, name) > 0:
             raise ValueError(f"{name}: must be positive, got {getattr(recipe, name)}")
-    if recipe.omega < 0 or recipe.temporal_weight < 0:
-        raise ValueError("omega, temporal_weight: must be ≥ 0")
+    for name in ("omega", "temporal_weight", "init_pixel_weight", "colour_weight"):
+        if not getattr(recipe, name) >= 0:
+            raise ValueError(f"{name}: must be ≥ 0, got {getattr(recipe, name)}")
+    check_positive_int(recipe.colour_pool, "colour_pool")
+    check_choice(recipe.g_norm, "g_norm", NORMS)
     for name in ("n_cartoons", "n_photos"):
         if getattr(recipe, name) < recipe.batch_size:
             raise ValueError(f"{name}: fewer images than one batch ({recipe.batch_size})")
@@ -276,7 +296,7 @@ def _bin_history(history: list[dict], start: int = 0) -> dict[str, list]:
 # --------------------------------------------------------------------------------- training
 def _modules(recipe: Recipe, seed: int, device: torch.device):
     torch.manual_seed(seed)  # initial weights
-    g = CartoonGenerator(recipe.g_width, recipe.g_blocks).to(device)
+    g = CartoonGenerator(recipe.g_width, recipe.g_blocks, norm=recipe.g_norm).to(device)
     d = CartoonDiscriminator(recipe.d_width).to(device)
     betas = (recipe.beta1, recipe.beta2)
     opt_g = torch.optim.Adam(g.parameters(), lr=recipe.lr_init, betas=betas)
@@ -344,9 +364,12 @@ def train(
             _set_lr(opt_g, recipe.lr_init)
             y = g_run(p)
             loss = content_loss(net, y, p, omega=OMEGA_INIT, distance=recipe.distance)
+            if recipe.init_pixel_weight:
+                loss = loss + recipe.init_pixel_weight * colour_loss(y, p, pool=1)
             opt_g.zero_grad(set_to_none=True)
             loss.backward()
             opt_g.step()
+            # "content": the whole loss of the phase, 10·L_con + init_pixel_weight·pixel L1
             out = {"phase": 0.0, "content": float(loss.detach())}
         else:
             _set_lr(opt_g, recipe.lr_g)
@@ -416,6 +439,10 @@ def _adversarial_step(recipe, net, g, d, opt_g, opt_d, p, c, e, extra_g_loss=Non
         con = content_loss(net, y, p, omega=recipe.omega, distance=recipe.distance)
         loss_g = loss_g + con
         out["content"] = float(con.detach())
+    if recipe.colour_weight:
+        col = recipe.colour_weight * colour_loss(y, p, pool=recipe.colour_pool)
+        loss_g = loss_g + col
+        out["colour"] = float(col.detach())
     if extra_g_loss is not None:
         extra, extra_terms = extra_g_loss(y)
         loss_g = loss_g + extra
@@ -538,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="folder for weights + manifest")
     parser.add_argument(
-        "--resume", action="store_true", help="continue from <out>/<variant>-state.pt"
+        "--resume", action="store_true", help="continue from <out>/<variant>-seed<S>-state.pt"
     )
     parser.add_argument("--checkpoint-every", type=arguments.non_negative_int, default=100)
     parser.add_argument(
@@ -590,13 +617,14 @@ def main(argv: list[str] | None = None) -> int:
             "wall_seconds": round(time.perf_counter() - wall0, 1),
             "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
         }
-        _save(out, name, g, entry)
+        key = seed_key(name, args.seed)
+        _save(out, key, g, entry)
         print(
-            f"wrote {out / (name + '.safetensors')}: {json.dumps(entry['measurements'])}",
+            f"wrote {out / (key + '.safetensors')}: {json.dumps(entry['measurements'])}",
             flush=True,
         )
 
-    state_path = out / f"{args.variant}-state.pt"
+    state_path = out / f"{seed_key(args.variant, args.seed)}-state.pt"
     result = train(
         args.variant,
         recipe,
