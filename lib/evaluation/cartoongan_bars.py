@@ -49,6 +49,7 @@ from lib.models.cartoongan import (
     content_loss,
     content_net,
     load_cartoongan,
+    training_diagnostics,
 )
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
     "cartoongan_bars",
     "cartoongan_measures",
     "cartoongan_test_set",
+    "content_style_confusion",
+    "generator_measures",
     "style_statistics",
 ]
 
@@ -131,6 +134,46 @@ def bar_ratios(measures: dict[str, float], photo: dict, toon: dict) -> dict[str,
     }
 
 
+def content_style_confusion(net: PerceptualNet, test: CartoonTestSet) -> dict[str, float]:
+    """How far a content network puts a scene's cartoon from its photo, against how far it
+    puts another scene's photo, on the paired test set (mean L1 feature distances, the content
+    loss's own distance at ω = 1):
+
+        same_scene  = mean_i d(φ(c_i), φ(p_i))      (one scene, two styles)
+        other_scene = mean_i d(φ(p_{i+1}), φ(p_i))  (two scenes, one style)
+        ratio       = same_scene / other_scene
+
+    CartoonGAN's content loss ω·d(φ(G(p)), φ(p)) can keep a photo's content while its style
+    changes only where φ sees style much less than content (ratio ≪ 1; the paper relies on
+    VGG19's conv4_4 for this). At ratio ≈ 1 the scene's own cartoon costs the generator as much
+    content loss as a different scene would."""
+    if len(test.photos) < 2:
+        raise ValueError("test: needs at least 2 scenes to compare a scene with another")
+    with torch.no_grad():
+        same = float(content_loss(net, test.cartoons, test.photos, omega=1.0))
+        other = float(content_loss(net, test.photos.roll(1, 0), test.photos, omega=1.0))
+    return {"same_scene": same, "other_scene": other, "ratio": same / other}
+
+
+def generator_measures(
+    generator: CartoonGenerator,
+    test: CartoonTestSet,
+    net: PerceptualNet,
+    *,
+    photo: dict[str, float],
+    toon: dict[str, float],
+) -> dict[str, float]:
+    """Every measure of one generator on the test photos: :func:`cartoongan_measures` of its
+    outputs, their :func:`bar_ratios` given ``photo`` and ``toon`` (the measures of the test
+    photos and of their cartoons), and :func:`lib.models.cartoongan.training_diagnostics`."""
+    measures = cartoongan_measures(cartoonize(generator, test.photos), test, net)
+    return (
+        measures
+        | bar_ratios(measures, photo, toon)
+        | training_diagnostics(generator, test.photos, net)
+    )
+
+
 def _flicker(
     generators: dict[str, CartoonGenerator], device: torch.device
 ) -> dict[str, dict[str, float]]:
@@ -174,8 +217,7 @@ def cartoongan_bars(
         per_variant[variant] = []
         for seed in seeds[variant]:
             g = load_cartoongan(variant, seed=seed, folder=folder).to(device)
-            measures = cartoongan_measures(cartoonize(g, test.photos), test, net)
-            per_variant[variant].append(measures | bar_ratios(measures, photo, toon))
+            per_variant[variant].append(generator_measures(g, test, net, photo=photo, toon=toon))
     for seed in seeds.get("temporal", []):
         if seed not in seeds["full"]:
             continue

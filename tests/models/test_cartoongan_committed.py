@@ -107,8 +107,7 @@ def test_omega_and_the_content_loss_on_the_ablation_schedule():
     folder = cg.CARTOONGAN_ABLATIONS["ablations"]
 
     def measured(g):
-        m = cgb.cartoongan_measures(cg.cartoonize(g, test.photos), test, net)
-        return cgb.bar_ratios(m, photo, toon) | cg.training_diagnostics(g, test.photos, net)
+        return cgb.generator_measures(g, test, net, photo=photo, toon=toon)
 
     full = measured(cg.load_cartoongan("full", folder=folder))
     omega10 = measured(cg.load_cartoongan("full", folder=cg.CARTOONGAN_ABLATIONS["omega-10"]))

@@ -123,7 +123,11 @@ class Recipe:
     # Content weight ω in the adversarial phase. The paper's ω = 10 balances the adversarial
     # loss against VGG19 conv4_4 distances; ω multiplies a distance whose size depends on the
     # feature network, and with the course network and L_col a larger ω keeps G at its
-    # reconstruction (notebook 12's ω sweep), so the course uses ω = 1.
+    # reconstruction (notebook 12's ω sweep), so the course uses ω = 1. Even so, the course
+    # network puts a scene's own cartoon about as far from its photo as another scene's photo
+    # (lib.evaluation.cartoongan_bars.content_style_confusion), so at ω = 1 the ideal cartoon
+    # costs G more content loss than fooling D repays: this content space, not the schedule,
+    # is what keeps the bars from holding.
     omega: float = 1.0
     distance: str = "l1"  # the content loss's norm: "l1" (paper) or "l2"
     # The colours the course network does not see (lib.models.cartoongan.colour_loss): pixel L1
