@@ -49,7 +49,7 @@ from lib.models.cartoongan import (
     content_loss,
     content_net,
     load_cartoongan,
-    training_diagnostics,
+    output_diagnostics,
 )
 
 __all__ = [
@@ -165,12 +165,13 @@ def generator_measures(
 ) -> dict[str, float]:
     """Every measure of one generator on the test photos: :func:`cartoongan_measures` of its
     outputs, their :func:`bar_ratios` given ``photo`` and ``toon`` (the measures of the test
-    photos and of their cartoons), and :func:`lib.models.cartoongan.training_diagnostics`."""
-    measures = cartoongan_measures(cartoonize(generator, test.photos), test, net)
+    photos and of their cartoons), and the health numbers of
+    :func:`lib.models.cartoongan.training_diagnostics` (:func:`output_diagnostics`); the
+    generator runs once."""
+    outputs = cartoonize(generator, test.photos)
+    measures = cartoongan_measures(outputs, test, net)
     return (
-        measures
-        | bar_ratios(measures, photo, toon)
-        | training_diagnostics(generator, test.photos, net)
+        measures | bar_ratios(measures, photo, toon) | output_diagnostics(outputs, test.photos, net)
     )
 
 

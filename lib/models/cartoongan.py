@@ -88,6 +88,7 @@ __all__ = [
     "output_diversity",
     "parameter_count",
     "temporal_loss",
+    "output_diagnostics",
     "training_diagnostics",
 ]
 
@@ -519,6 +520,27 @@ def output_diversity(outputs: ArrayLike, inputs: ArrayLike) -> torch.Tensor:
 
 
 @torch.no_grad()
+def output_diagnostics(
+    outputs: torch.Tensor, photos: torch.Tensor, net: PerceptualNet
+) -> dict[str, float]:
+    """The health numbers of :func:`training_diagnostics` from outputs already computed
+    (``outputs`` = G(``photos``), both (N, 3, H, W) in [0, 1]): ``pixel_change``,
+    ``feature_distance``, ``checkerboard`` and ``diversity``."""
+    if outputs.shape != photos.shape:
+        raise ValueError(
+            f"outputs {tuple(outputs.shape)} and photos {tuple(photos.shape)}: "
+            "pass G(photos) and the photos themselves"
+        )
+    return {
+        "pixel_change": float((outputs - photos).abs().mean()),
+        "feature_distance": float(content_loss(net, outputs, photos, omega=1.0)),
+        "checkerboard": float(
+            checkerboard_score(outputs).mean() / checkerboard_score(photos).mean()
+        ),
+        "diversity": float(output_diversity(outputs, photos)),
+    }
+
+
 def training_diagnostics(
     generator: CartoonGenerator, photos: ArrayLike, net: PerceptualNet | None = None
 ) -> dict[str, float]:
@@ -532,15 +554,13 @@ def training_diagnostics(
     * ``diversity``: :func:`output_diversity` (≪1: collapse);
     * ``edge_sharpness``, ``texture_energy`` and ``colour_count`` of the outputs (means over
       images; :mod:`lib.metrics.cartoon`), to compare with the cartoons and the photos.
+
+    The first four come from :func:`output_diagnostics` (use it when G(p) is already at hand).
     """
     x = check_images(photos, "photos", channels=(3,))
     y = cartoonize(generator, x)
     net = content_net(backend="course", device=x.device) if net is None else net
-    return {
-        "pixel_change": float((y - x).abs().mean()),
-        "feature_distance": float(content_loss(net, y, x, omega=1.0)),
-        "checkerboard": float(checkerboard_score(y).mean() / checkerboard_score(x).mean()),
-        "diversity": float(output_diversity(y, x)),
+    return output_diagnostics(y, x, net) | {
         "edge_sharpness": float(edge_sharpness(y).nanmean()),
         "texture_energy": float(texture_energy(y).nanmean()),
         "colour_count": float(colour_count(y).float().mean()),

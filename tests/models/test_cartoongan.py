@@ -27,6 +27,7 @@ from lib.models.cartoongan import (
     generator_adversarial_loss,
     load_cartoongan,
     network_view,
+    output_diagnostics,
     output_diversity,
     parameter_count,
     temporal_loss,
@@ -266,6 +267,25 @@ def test_constant_generator_diagnostics_say_collapse(held_out, net):
         cartoonize(torch.nn.Identity(), held_out)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         cartoonize(g, held_out * 2)
+
+
+def test_output_diagnostics_are_training_diagnostics_of_outputs_at_hand(held_out, net):
+    """Oracle: the identity "output" changes nothing, keeps every feature, has the photos'
+    own checkerboard and diversity; a generator's numbers match training_diagnostics."""
+    same = output_diagnostics(held_out, held_out, net)
+    assert same == {
+        "pixel_change": 0.0,
+        "feature_distance": 0.0,
+        "checkerboard": pytest.approx(1.0),
+        "diversity": pytest.approx(1.0),
+    }
+    g = CartoonGenerator(width=4, blocks=1)
+    full = training_diagnostics(g, held_out, net)
+    assert output_diagnostics(cartoonize(g, held_out), held_out, net) == {
+        k: pytest.approx(full[k]) for k in same
+    }
+    with pytest.raises(ValueError, match="G\\(photos\\)"):
+        output_diagnostics(held_out[:2], held_out, net)
 
 
 # ---------------------------------------------------------------------------- style transfer
