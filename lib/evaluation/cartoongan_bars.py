@@ -49,8 +49,9 @@ from lib.models.cartoongan import (
     content_loss,
     content_net,
     load_cartoongan,
-    output_diagnostics,
 )
+from lib.models.cartoongan_diagnostics import content_style_confusion as style_confusion
+from lib.models.cartoongan_diagnostics import output_diagnostics
 
 __all__ = [
     "CARTOONGAN_CLIPS",
@@ -135,24 +136,10 @@ def bar_ratios(measures: dict[str, float], photo: dict, toon: dict) -> dict[str,
 
 
 def content_style_confusion(net: PerceptualNet, test: CartoonTestSet) -> dict[str, float]:
-    """How far a content network puts a scene's cartoon from its photo, against how far it
-    puts another scene's photo, on the paired test set (mean L1 feature distances, the content
-    loss's own distance at ω = 1):
-
-        same_scene  = mean_i d(φ(c_i), φ(p_i))      (one scene, two styles)
-        other_scene = mean_i d(φ(p_{i+1}), φ(p_i))  (two scenes, one style)
-        ratio       = same_scene / other_scene
-
-    CartoonGAN's content loss ω·d(φ(G(p)), φ(p)) can keep a photo's content while its style
-    changes only where φ sees style much less than content (ratio ≪ 1; the paper relies on
-    VGG19's conv4_4 for this). At ratio ≈ 1 the scene's own cartoon costs the generator as much
-    content loss as a different scene would."""
-    if len(test.photos) < 2:
-        raise ValueError("test: needs at least 2 scenes to compare a scene with another")
-    with torch.no_grad():
-        same = float(content_loss(net, test.cartoons, test.photos, omega=1.0))
-        other = float(content_loss(net, test.photos.roll(1, 0), test.photos, omega=1.0))
-    return {"same_scene": same, "other_scene": other, "ratio": same / other}
+    """:func:`lib.models.cartoongan_diagnostics.content_style_confusion` of ``net`` on the
+    paired test set: how far it puts a scene's cartoon from its photo against another scene's
+    photo."""
+    return style_confusion(net, test.photos, test.cartoons)
 
 
 def generator_measures(
@@ -166,7 +153,7 @@ def generator_measures(
     """Every measure of one generator on the test photos: :func:`cartoongan_measures` of its
     outputs, their :func:`bar_ratios` given ``photo`` and ``toon`` (the measures of the test
     photos and of their cartoons), and the health numbers of
-    :func:`lib.models.cartoongan.training_diagnostics` (:func:`output_diagnostics`); the
+    :func:`lib.models.cartoongan_diagnostics.training_diagnostics` (:func:`output_diagnostics`); the
     generator runs once."""
     outputs = cartoonize(generator, test.photos)
     measures = cartoongan_measures(outputs, test, net)

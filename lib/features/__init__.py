@@ -22,7 +22,11 @@ toy street frames: :func:`load_street_segmenter` loads the committed weights. It
 pixel, not a feature vector, so it is not in the registry.
 
 Perceptual losses (vid2vid, Everybody Dance Now, CartoonGAN) use :func:`perceptual_net`: VGG19
-layers when its weights file is on disk, otherwise the stages of a course network.
+layers when its weights file is on disk, otherwise the stages of a course network. CartoonGAN's
+content loss on the cartoon world can also look through :class:`SceneLayoutNet`
+(``lib.features.scene_layout``; ``perceptual_net(backend="layout")``), trained to tell which shape
+covers each pixel from a scene's cartoon and its photo-like rendering alike:
+:func:`load_scene_layout_net` loads the committed weights.
 """
 
 from functools import partial
@@ -32,6 +36,7 @@ from lib.features.classifiers import CourseCNN, load_course_classifier, random_c
 from lib.features.inception import InceptionFID
 from lib.features.perceptual import (
     CoursePerceptual,
+    LayoutPerceptual,
     PerceptualNet,
     VGG19Features,
     VGG19Perceptual,
@@ -39,6 +44,7 @@ from lib.features.perceptual import (
     perceptual_net,
 )
 from lib.features.registry import available, get, register, unregister
+from lib.features.scene_layout import SceneLayoutNet, load_scene_layout_net
 from lib.features.segmentation import StreetSegmenter, load_street_segmenter
 from lib.features.video import get_clip_network  # registers the clip networks
 
@@ -51,6 +57,9 @@ register("vgg19", VGG19Features)
 __all__ = [
     "CourseCNN",
     "CoursePerceptual",
+    "LayoutPerceptual",
+    "SceneLayoutNet",
+    "load_scene_layout_net",
     "PerceptualNet",
     "VGG19Features",
     "VGG19Perceptual",

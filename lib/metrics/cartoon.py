@@ -11,6 +11,9 @@ so cartoons (:func:`lib.datasets.cartoons`), photos and generated images can be 
 :func:`boundary_f_score` asks the opposite question of a translated image: are its edges still
 where the scene's regions meet (:func:`lib.datasets.cartoon.scene_layouts`)?
 
+Two more tell whether a photo → cartoon translator is healthy: :func:`checkerboard_score` (the
+spectral mark of stride-2 transposed convolutions) and :func:`output_diversity` (mode collapse).
+
 Edges and edge bands are OpenCV's Canny and dilation (:func:`lib.datasets.cartoon.canny`,
 :func:`lib.datasets.cartoon.edge_band`).
 """
@@ -174,3 +177,51 @@ def boundary_f_score(
     recall = (bounds * near_edges).flatten(1).sum(1) / n_bounds
     f = 2 * precision * recall / (precision + recall).clamp(min=1e-12)
     return torch.where(n_bounds > 0, f, torch.full_like(f, float("nan")))
+
+
+# ----------------------------------------------------------- the health of a translator
+def checkerboard_score(images: ArrayLike) -> torch.Tensor:
+    """Per image, the share of the (mean-removed) spectral power at the frequencies where a
+    stride-2 transposed convolution leaves its checkerboard: the lattice of multiples of 1/4
+    cycle per pixel (periods 2 and 4 px) in x and y, except zero,
+
+        score = Σ_{(u,v) ∈ K} |X(u, v)|² / Σ_{(u,v) ≠ 0} |X(u, v)|²,  X = FFT of the luma,
+        K = {0, H/4, H/2, 3H/4} × {0, W/4, W/2, 3W/4} \\ {(0, 0)}.
+
+    Photos and smooth images put little power there (15 of H·W frequencies); a generator with
+    checkerboard artifacts puts much more there than its input has. H and W must be multiples
+    of 4."""
+    x = check_images(images, "images", channels=(1, 3), min_size=4)
+    h, w = x.shape[-2:]
+    if h % 4 or w % 4:
+        raise ValueError(f"images: H and W must be multiples of 4, got {h}×{w}")
+    if x.shape[1] == 3:
+        x = (x * torch.tensor(LUMA, device=x.device).view(1, 3, 1, 1)).sum(1)
+    else:
+        x = x[:, 0]
+    x = x.double()
+    power = torch.fft.fft2(x - x.mean((-2, -1), keepdim=True)).abs().square()
+    mask = torch.zeros(h, w, dtype=torch.bool, device=x.device)
+    mask[:: h // 4, :: w // 4] = True
+    mask[0, 0] = False
+    total = power.flatten(1).sum(1)
+    return (power[:, mask].sum(1) / total.clamp(min=1e-12)).float()
+
+
+def output_diversity(outputs: ArrayLike, inputs: ArrayLike) -> torch.Tensor:
+    """How much of the inputs' variety survives: the mean pairwise L1 distance between the
+    outputs divided by the same for the inputs (a 0-d tensor). ≈1: outputs differ as much as
+    their photos; ≪1: mode collapse (every photo gives nearly the same picture)."""
+    y = check_images(outputs, "outputs", channels=(3,))
+    x = check_images(inputs, "inputs", channels=(3,))
+    if x.shape != y.shape or x.shape[0] < 2:
+        raise ValueError(
+            f"outputs, inputs: expected two batches of one shape with at least 2 images, got "
+            f"{tuple(y.shape)} and {tuple(x.shape)}"
+        )
+
+    def spread(z):
+        flat = z.flatten(1)
+        return torch.cdist(flat, flat, p=1).sum() / (flat.shape[0] * (flat.shape[0] - 1))
+
+    return spread(y) / spread(x).clamp(min=1e-12)

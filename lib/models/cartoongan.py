@@ -56,10 +56,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib._checks import LUMA, ArrayLike, as_tensor, check_choice, check_images, check_positive_int
+from lib._checks import ArrayLike, as_tensor, check_choice, check_images, check_positive_int
 from lib.features.classifiers import INPUT_SIZE
 from lib.features.perceptual import PerceptualNet, perceptual_loss, perceptual_net
-from lib.metrics.cartoon import colour_count, edge_sharpness, texture_energy
 from lib.models.pix2pixhd import NORMS, ResidualBlock, norm_layer
 from lib.paths import DATA_DIR
 from lib.video import warp
@@ -70,6 +69,7 @@ __all__ = [
     "CARTOONGAN_DIR",
     "CONTENT_LAYERS",
     "OMEGA",
+    "UPSAMPLING",
     "RETRAIN",
     "VARIANTS",
     "CartoonDiscriminator",
@@ -78,18 +78,14 @@ __all__ = [
     "cartoonize",
     "colour_loss",
     "committed_seeds",
-    "checkerboard_score",
     "content_loss",
     "content_net",
     "discriminator_loss",
     "generator_adversarial_loss",
     "load_cartoongan",
     "network_view",
-    "output_diversity",
     "parameter_count",
     "temporal_loss",
-    "output_diagnostics",
-    "training_diagnostics",
 ]
 
 CARTOONGAN_DIR = DATA_DIR / "cartoongan"
@@ -108,7 +104,13 @@ OMEGA = 10.0  # the paper's content weight ω
 #: network's pre-ReLU maps of stages 1 and 3 (stage 3 is the conv4_4 analogue, 1/4 of the input
 #: resolution; stage 1 adds the low-level structure that a network trained on flat shapes keeps
 #: poorly at stage 3 alone — with stage 3 only, the initialisation phase does not reconstruct).
-CONTENT_LAYERS = {"vgg19": ["conv4_4"], "course": ["stage1_pre", "stage3_pre"]}
+CONTENT_LAYERS = {
+    "vgg19": ["conv4_4"],
+    "course": ["stage1_pre", "stage3_pre"],
+    "layout": ["stage3"],
+}
+#: CartoonGenerator's ways of doubling the resolution.
+UPSAMPLING = ("transposed", "resize")
 RETRAIN = (
     "python -m lib.train cartoongan --variant {variant} --preset course --seed {seed} "
     "--out data/cartoongan"
@@ -170,6 +172,11 @@ class CartoonGenerator(nn.Module):
         width: channels of the flat block (paper 64); the down blocks double it twice.
         blocks: residual blocks at 4·width channels (paper 8).
         norm: ``"instance"`` (the paper), ``"batch"`` or ``"none"``.
+        upsample: ``"transposed"`` (the paper: 3×3 transposed convolutions of stride 2) or
+            ``"resize"`` (nearest-neighbour ×2, then a 3×3 convolution; Odena et al. 2016,
+            "Deconvolution and checkerboard artifacts"): a transposed convolution of stride 2
+            whose kernel does not divide by the stride paints some output pixels with more
+            kernel taps than their neighbours — a checkerboard a discriminator can push on.
 
     H and W must be multiples of 4. :meth:`config` gives the arguments that rebuild it.
     """
@@ -178,18 +185,27 @@ class CartoonGenerator(nn.Module):
     variant: str
     info: dict[str, Any]
 
-    def __init__(self, width: int = 64, blocks: int = 8, norm: str = "instance") -> None:
+    def __init__(
+        self,
+        width: int = 64,
+        blocks: int = 8,
+        norm: str = "instance",
+        upsample: str = "transposed",
+    ) -> None:
         super().__init__()
         self.width = _check_width(width, "width")
         self.blocks = check_positive_int(blocks, "blocks", minimum=0)
         self.norm = check_choice(norm, "norm", NORMS)
+        self.upsample = check_choice(upsample, "upsample", UPSAMPLING)
         w = self.width
         self.flat = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(3, w, 7), norm_layer(norm, w), nn.ReLU(True)
         )
         self.down = nn.Sequential(*self._down(w, 2 * w, norm), *self._down(2 * w, 4 * w, norm))
         self.residual = nn.Sequential(*(ResidualBlock(4 * w, norm=norm) for _ in range(blocks)))
-        self.up = nn.Sequential(*self._up(4 * w, 2 * w, norm), *self._up(2 * w, w, norm))
+        self.up = nn.Sequential(
+            *self._up(4 * w, 2 * w, norm, upsample), *self._up(2 * w, w, norm, upsample)
+        )
         self.to_image = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(w, 3, 7), nn.Tanh())
 
     @staticmethod
@@ -202,16 +218,25 @@ class CartoonGenerator(nn.Module):
         ]
 
     @staticmethod
-    def _up(a: int, b: int, norm: str) -> list[nn.Module]:
+    def _up(a: int, b: int, norm: str, upsample: str) -> list[nn.Module]:
+        if upsample == "transposed":
+            double: nn.Module = nn.ConvTranspose2d(a, b, 3, stride=2, padding=1, output_padding=1)
+        else:
+            double = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(a, b, 3, padding=1))
         return [
-            nn.ConvTranspose2d(a, b, 3, stride=2, padding=1, output_padding=1),
+            double,
             nn.Conv2d(b, b, 3, padding=1),
             norm_layer(norm, b),
             nn.ReLU(True),
         ]
 
     def config(self) -> dict:
-        return {"width": self.width, "blocks": self.blocks, "norm": self.norm}
+        return {
+            "width": self.width,
+            "blocks": self.blocks,
+            "norm": self.norm,
+            "upsample": self.upsample,
+        }
 
     def forward(self, photos: torch.Tensor) -> torch.Tensor:
         x = _check_batch(photos, "photos", "CartoonGenerator")
@@ -219,7 +244,10 @@ class CartoonGenerator(nn.Module):
         return (self.to_image(h) + 1) / 2
 
     def extra_repr(self) -> str:
-        return f"width={self.width}, blocks={self.blocks}, norm={self.norm!r}"
+        return (
+            f"width={self.width}, blocks={self.blocks}, norm={self.norm!r}, "
+            f"upsample={self.upsample!r}"
+        )
 
 
 class CartoonDiscriminator(nn.Module):
@@ -336,7 +364,9 @@ def content_net(backend: str = "auto", device: str | torch.device | None = "auto
     """φ of the content loss: VGG19 conv4_4 (pre-ReLU) when its weights file is on disk, else the
     course network's ``stage1_pre`` and ``stage3_pre`` (see :data:`CONTENT_LAYERS`);
     ``net.describe()`` says which. ``backend="course"`` chooses the course network on purpose
-    (no warning)."""
+    (no warning); ``backend="layout"`` the course's scene-layout network at ``stage3``
+    (:mod:`lib.features.scene_layout`), whose features keep a cartoon-world scene's layout and
+    drop most of its style."""
     return perceptual_net(CONTENT_LAYERS, backend=backend, device=device)
 
 
@@ -470,101 +500,6 @@ def cartoonize(
     finally:
         generator.train(was_training)
     return out.reshape(*lead, *out.shape[-3:])
-
-
-def checkerboard_score(images: ArrayLike) -> torch.Tensor:
-    """Per image, the share of the (mean-removed) spectral power at the frequencies where a
-    stride-2 transposed convolution leaves its checkerboard: the lattice of multiples of 1/4
-    cycle per pixel (periods 2 and 4 px) in x and y, except zero,
-
-        score = Σ_{(u,v) ∈ K} |X(u, v)|² / Σ_{(u,v) ≠ 0} |X(u, v)|²,  X = FFT of the luma,
-        K = {0, H/4, H/2, 3H/4} × {0, W/4, W/2, 3W/4} \\ {(0, 0)}.
-
-    Photos and smooth images put little power there (15 of H·W frequencies); a generator with
-    checkerboard artifacts puts much more there than its input has. H and W must be multiples
-    of 4."""
-    x = check_images(images, "images", channels=(1, 3), min_size=4)
-    h, w = x.shape[-2:]
-    if h % 4 or w % 4:
-        raise ValueError(f"images: H and W must be multiples of 4, got {h}×{w}")
-    if x.shape[1] == 3:
-        x = (x * torch.tensor(LUMA, device=x.device).view(1, 3, 1, 1)).sum(1)
-    else:
-        x = x[:, 0]
-    x = x.double()
-    power = torch.fft.fft2(x - x.mean((-2, -1), keepdim=True)).abs().square()
-    mask = torch.zeros(h, w, dtype=torch.bool, device=x.device)
-    mask[:: h // 4, :: w // 4] = True
-    mask[0, 0] = False
-    total = power.flatten(1).sum(1)
-    return (power[:, mask].sum(1) / total.clamp(min=1e-12)).float()
-
-
-def output_diversity(outputs: ArrayLike, inputs: ArrayLike) -> torch.Tensor:
-    """How much of the inputs' variety survives: the mean pairwise L1 distance between the
-    outputs divided by the same for the inputs (a 0-d tensor). ≈1: outputs differ as much as
-    their photos; ≪1: mode collapse (every photo gives nearly the same picture)."""
-    y = check_images(outputs, "outputs", channels=(3,))
-    x = check_images(inputs, "inputs", channels=(3,))
-    if x.shape != y.shape or x.shape[0] < 2:
-        raise ValueError(
-            f"outputs, inputs: expected two batches of one shape with at least 2 images, got "
-            f"{tuple(y.shape)} and {tuple(x.shape)}"
-        )
-
-    def spread(z):
-        flat = z.flatten(1)
-        return torch.cdist(flat, flat, p=1).sum() / (flat.shape[0] * (flat.shape[0] - 1))
-
-    return spread(y) / spread(x).clamp(min=1e-12)
-
-
-@torch.no_grad()
-def output_diagnostics(
-    outputs: torch.Tensor, photos: torch.Tensor, net: PerceptualNet
-) -> dict[str, float]:
-    """The health numbers of :func:`training_diagnostics` from outputs already computed
-    (``outputs`` = G(``photos``), both (N, 3, H, W) in [0, 1]): ``pixel_change``,
-    ``feature_distance``, ``checkerboard`` and ``diversity``."""
-    if outputs.shape != photos.shape:
-        raise ValueError(
-            f"outputs {tuple(outputs.shape)} and photos {tuple(photos.shape)}: "
-            "pass G(photos) and the photos themselves"
-        )
-    return {
-        "pixel_change": float((outputs - photos).abs().mean()),
-        "feature_distance": float(content_loss(net, outputs, photos, omega=1.0)),
-        "checkerboard": float(
-            checkerboard_score(outputs).mean() / checkerboard_score(photos).mean()
-        ),
-        "diversity": float(output_diversity(outputs, photos)),
-    }
-
-
-def training_diagnostics(
-    generator: CartoonGenerator, photos: ArrayLike, net: PerceptualNet | None = None
-) -> dict[str, float]:
-    """Numbers that tell whether CartoonGAN training works (public reproductions often
-    give output ≈ input, checkerboards or collapse):
-
-    * ``pixel_change``: mean |G(p) − p| (≈0: the generator copies its input);
-    * ``feature_distance``: mean |φ(G(p)) − φ(p)| in the content network (large: content lost);
-    * ``checkerboard``: :func:`checkerboard_score` of the outputs over that of the photos
-      (≫1: checkerboard artifacts);
-    * ``diversity``: :func:`output_diversity` (≪1: collapse);
-    * ``edge_sharpness``, ``texture_energy`` and ``colour_count`` of the outputs (means over
-      images; :mod:`lib.metrics.cartoon`), to compare with the cartoons and the photos.
-
-    The first four come from :func:`output_diagnostics` (use it when G(p) is already at hand).
-    """
-    x = check_images(photos, "photos", channels=(3,))
-    y = cartoonize(generator, x)
-    net = content_net(backend="course", device=x.device) if net is None else net
-    return output_diagnostics(y, x, net) | {
-        "edge_sharpness": float(edge_sharpness(y).nanmean()),
-        "texture_energy": float(texture_energy(y).nanmean()),
-        "colour_count": float(colour_count(y).float().mean()),
-    }
 
 
 # ------------------------------------------------------------------------------ checkpoints

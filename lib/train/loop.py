@@ -28,6 +28,7 @@ import io
 import math
 import os
 import random
+import resource
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -45,6 +46,7 @@ from lib.device import resolve_device
 from lib.train.distributed import is_main_process, world_size
 from lib.train.progress import progress
 from lib.train.seeding import deterministic_algorithms
+from lib.weights import half_precision, update_manifest, weights_file, write_weights
 
 STATE_FORMAT = 2
 # Format 1 held torch's CPU RNG state only; it is still read (its other RNGs are left as they are).
@@ -438,3 +440,32 @@ def run_classifier_steps(
             )
     net.eval()
     return running
+
+
+# ------------------------------------------------------------------------- a finished run
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cost(wall_start: float, cpu_start: float) -> dict:
+    """What a run cost and ran on, for a manifest: wall seconds since ``wall_start`` (a
+    ``time.perf_counter()`` value), CPU seconds since ``cpu_start`` (a :func:`cpu_seconds`
+    value), torch's thread count and version."""
+    return {
+        "train_seconds": round(time.perf_counter() - wall_start, 1),
+        "cpu_seconds": round(cpu_seconds() - cpu_start, 1),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+
+
+def save_network(net: nn.Module, report: dict, folder: str | os.PathLike, name: str) -> Path:
+    """Write ``<folder>/<name>.safetensors`` (the state dict in float16) and its manifest
+    entry (``report`` with the file's sha256), each atomically; returns the file's path."""
+    folder = Path(folder)
+    path = folder / weights_file(name)
+    digest = write_weights(path, half_precision(net.state_dict()))
+    update_manifest(folder, name, {**report, "sha256": digest})
+    return path

@@ -48,3 +48,12 @@ def test_confusion_needs_two_scenes(test_set, net):
     one = cgb.CartoonTestSet(test_set.photos[:1], test_set.cartoons[:1], test_set.layouts[:1])
     with pytest.raises(ValueError, match="at least 2 scenes"):
         cgb.content_style_confusion(net, one)
+
+
+def test_the_scene_layout_network_puts_a_scene_s_cartoon_near_its_photo(test_set, net):
+    """The course's answer (lib.features.scene_layout): trained to tell which shape covers each
+    pixel in both renderings, its stage3 features put a test scene's cartoon at under half the
+    distance of another scene's photo, where the course classifier puts it farther."""
+    layout = cgb.content_style_confusion(cg.content_net("layout", device="cpu"), test_set)
+    assert layout["ratio"] < 0.5
+    assert layout["ratio"] < cgb.content_style_confusion(net, test_set)["ratio"] / 2

@@ -13,12 +13,12 @@ import lib.metrics.video as video_metrics
 from lib.datasets.cartoon import cartoons, photo_renders
 from lib.datasets.photos import photos
 from lib.datasets.street import street
+from lib.metrics.cartoon import checkerboard_score, output_diversity
 from lib.models.cartoongan import (
     CartoonDiscriminator,
     CartoonGenerator,
     FullImageDiscriminator,
     cartoonize,
-    checkerboard_score,
     colour_loss,
     committed_seeds,
     content_loss,
@@ -27,12 +27,10 @@ from lib.models.cartoongan import (
     generator_adversarial_loss,
     load_cartoongan,
     network_view,
-    output_diagnostics,
-    output_diversity,
     parameter_count,
     temporal_loss,
-    training_diagnostics,
 )
+from lib.models.cartoongan_diagnostics import output_diagnostics, training_diagnostics
 from lib.models.style_transfer import gram_matrix, neural_style_transfer, style_loss, style_net
 from lib.train.recipes.cartoongan import (
     PRESETS,
@@ -73,8 +71,22 @@ def test_generator_shapes_range_and_gradients():
     assert y.shape == x.shape and float(y.detach().min()) >= 0 and float(y.detach().max()) <= 1
     y.mean().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in g.parameters())
-    assert g.config() == {"width": 4, "blocks": 1, "norm": "instance"}
+    assert g.config() == {"width": 4, "blocks": 1, "norm": "instance", "upsample": "transposed"}
     assert CartoonGenerator(**g.config()).state_dict().keys() == g.state_dict().keys()
+
+
+def test_resize_upsampling_replaces_the_transposed_convolutions():
+    """``upsample="resize"``: nearest ×2 then a 3×3 convolution (no uneven kernel overlap);
+    the same shapes, rebuilt from its config; a config without the key is the paper's."""
+    g = CartoonGenerator(width=4, blocks=1, upsample="resize")
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules())
+    assert sum(isinstance(m, torch.nn.Upsample) for m in g.modules()) == 2
+    x = torch.rand(2, 3, 32, 32)
+    assert g(x).shape == x.shape
+    assert CartoonGenerator(**g.config()).state_dict().keys() == g.state_dict().keys()
+    assert CartoonGenerator(width=4, blocks=1, norm="none").upsample == "transposed"
+    with pytest.raises(ValueError, match="upsample"):
+        CartoonGenerator(upsample="bilinear")
 
 
 def test_paper_sized_generator_has_eight_residual_blocks_at_256_channels():
@@ -405,7 +417,26 @@ def test_colour_terms_and_the_generator_norm_in_the_recipe(tiny_data):
     assert all("colour" not in h for h in plain["history"])
     assert any(isinstance(m, torch.nn.InstanceNorm2d) for m in plain["generator"].modules())
     assert PRESETS["paper"].g_norm == "instance" and PRESETS["paper"].colour_weight == 0
-    for bad in ({"g_norm": "layer"}, {"colour_pool": 0}, {"colour_weight": -1.0}):
+    resized = train("full", replace(TINY, g_upsample="resize"), data=tiny_data, show_progress=False)
+    assert resized["generator"].upsample == "resize"
+    # The initialisation phase can look through another network than the adversarial phase:
+    # through the course network it is the course-only run's phase, loss for loss.
+    mixed = replace(TINY, content_backend="layout", init_content_backend="course")
+    both = train("full", mixed, data=tiny_data, show_progress=False)
+    course = train(
+        "full", replace(TINY, content_backend="course"), data=tiny_data, show_progress=False
+    )
+    assert both["content_net"].backend == "layout"
+    init = [[h["content"] for h in r["history"] if h["phase"] == 0] for r in (both, course)]
+    assert init[0] == init[1] and len(init[0]) == TINY.init_steps
+    for bad in (
+        {"g_norm": "layer"},
+        {"colour_pool": 0},
+        {"colour_weight": -1.0},
+        {"g_upsample": "bilinear"},
+        {"content_backend": "alexnet"},
+        {"init_content_backend": "alexnet"},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             recipe_for("full", **bad)
 
@@ -481,6 +512,25 @@ def test_command_line_writes_weights_and_resumes(tmp_path, capsys):
         committed_seeds("no_init", folder=tmp_path)
     with pytest.raises(SystemExit):
         main(["--variant", "cyclegan"])
+
+
+def test_command_line_chooses_the_content_network_and_the_upsampling(tmp_path):
+    """The scene-layout content network, resize upsampling, D's learning rate and λ_col from the
+    command line: recorded in the manifest's recipe, and the committed file loads as trained."""
+    args = ["--size", "32", "--batch", "2", "--init-steps", "1", "--steps", "2", "--images", "8"]
+    args += ["--content-net", "layout", "--upsample", "resize", "--lr-d", "1e-4"]
+    args += ["--colour-weight", "1", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    g = load_cartoongan("full", folder=tmp_path)
+    recipe = g.info["recipe"]
+    assert recipe["content_backend"] == "layout" and recipe["g_upsample"] == "resize"
+    assert recipe["lr_d"] == 1e-4 and recipe["colour_weight"] == 1.0
+    assert g.upsample == "resize" and not any(
+        isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules()
+    )
+    for bad in (["--content-net", "alexnet"], ["--upsample", "bilinear"], ["--lr-d", "0"]):
+        with pytest.raises(SystemExit):
+            main(bad)
 
 
 def test_load_errors_say_how_to_retrain(tmp_path):

@@ -275,6 +275,7 @@ TRAINERS = (
     "classifiers",
     "clip_network",
     "street_segmenter",
+    "scene_layout",
     "dcgan",
     "vid2vid",
     "dance",

@@ -71,6 +71,12 @@ def _street_segmenter(folder: Path) -> tuple[list[str], Path, int]:
     return args, folder / "out" / "street-segmenter-state.pt", 6
 
 
+def _scene_layout(folder: Path) -> tuple[list[str], Path, int]:
+    args = ["scene_layout", "--steps", "6", "--batch", "2", "--scenes", "4", "--held-out", "4"]
+    args += ["--threads", "1", "--checkpoint-every", "2", "--out", str(folder / "out")]
+    return args, folder / "out" / "scene-layout-state.pt", 6
+
+
 def _classifiers(folder: Path) -> tuple[list[str], Path, int]:
     # 4 steps an epoch: a state every 3 steps is written mid-epoch.
     args = ["classifiers", "--only", "shapes-cnn", "--epochs", "2", "--train-images", "128"]
@@ -86,6 +92,7 @@ RECIPES = {
     "dcgan": _dcgan,
     "clip_network": _clip_network,
     "street_segmenter": _street_segmenter,
+    "scene_layout": _scene_layout,
     "classifiers": _classifiers,
 }
 

@@ -30,6 +30,13 @@ eval mode):
   channels matched (grey repeated to RGB for shapes-cnn), resized to 32×32 with antialiased
   bilinear interpolation, ``x − 0.5`` — so detail finer than the 32×32 scale is invisible to it.
 
+- ``"layout"`` (:class:`LayoutPerceptual`): the course network ``scene-layout``
+  (:mod:`lib.features.scene_layout`), trained to tell which shape of a cartoon-world scene covers
+  each pixel from both its cartoon and its photo-like rendering, so its features carry the
+  scene's layout and little of the style: the course's content network for CartoonGAN. Layers
+  ``stage1`` … ``stage3`` (full, ½ and ¼ resolution; 16/32/64 channels); RGB only, ``2x − 1``,
+  not resized. Chosen only by name (``backend="layout"``).
+
 :func:`perceptual_net` picks the backend: ``"auto"`` uses VGG19 when its weights file is on disk
 and otherwise the course network, with a ``UserWarning``; ``net.backend`` and ``net.describe()``
 say which one it is, so a notebook can print it. :func:`perceptual_loss` computes the loss.
@@ -45,8 +52,10 @@ from lib.features.perceptual.loss import perceptual_loss, perceptual_net
 from lib.features.perceptual.nets import (
     COURSE_LAYER_WEIGHTS,
     COURSE_LAYERS,
+    SCENE_LAYOUT_LAYERS,
     VID2VID_LAYER_WEIGHTS,
     CoursePerceptual,
+    LayoutPerceptual,
     PerceptualNet,
     VGG19Perceptual,
 )
@@ -66,6 +75,7 @@ __all__ = [
     "PerceptualNet",
     "VGG19Perceptual",
     "CoursePerceptual",
+    "LayoutPerceptual",
     "VGG19Features",
     "perceptual_net",
     "perceptual_loss",
@@ -78,6 +88,7 @@ __all__ = [
     "VID2VID_LAYER_WEIGHTS",
     "COURSE_LAYERS",
     "COURSE_LAYER_WEIGHTS",
+    "SCENE_LAYOUT_LAYERS",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
 ]

@@ -14,6 +14,7 @@ from lib.device import resolve_device
 from lib.features.classifiers import CourseCNN
 from lib.features.perceptual.nets import (
     CoursePerceptual,
+    LayoutPerceptual,
     PerceptualNet,
     VGG19Perceptual,
 )
@@ -37,7 +38,9 @@ def perceptual_net(
             ``{"vgg19": ["conv4_4"], "course": ["stage3_pre"]}`` (a backend missing from the
             mapping gets its default layers). Unknown names raise ``ValueError`` listing the
             available ones.
-        backend: ``"vgg19"``, ``"course"`` or ``"auto"``: VGG19 when its weights file is found
+        backend: ``"vgg19"``, ``"course"``, ``"layout"`` (the course's scene-layout network,
+            :class:`~lib.features.perceptual.nets.LayoutPerceptual`; chosen only by name) or
+            ``"auto"``: VGG19 when its weights file is found
             (``path``, or ``vgg19-dcbb9e9d.pth`` in ``torch.hub.get_dir()/checkpoints``),
             otherwise the course network, with a ``UserWarning`` saying so. Only a missing file
             falls back: a corrupt or wrong file raises ``ValueError`` in every mode, and
@@ -50,18 +53,18 @@ def perceptual_net(
 
     The result says what it is: ``net.backend`` and ``print(net.describe())``.
     """
-    check_choice(backend, "backend", ("auto", "vgg19", "course"))
-    if backend == "course" and path is not None:
+    check_choice(backend, "backend", ("auto", "vgg19", "course", "layout"))
+    if backend in ("course", "layout") and path is not None:
         raise ValueError(
-            "path: a VGG19 weights file was given with backend='course'; drop path= or use "
+            f"path: a VGG19 weights file was given with backend={backend!r}; drop path= or use "
             "backend='vgg19'"
         )
     target = resolve_device(device)
     if isinstance(layers, Mapping):
-        unknown = [key for key in layers if key not in ("vgg19", "course")]
+        unknown = [key for key in layers if key not in ("vgg19", "course", "layout")]
         if unknown:
             raise ValueError(
-                f"layers: a mapping must be keyed by backend ('vgg19', 'course'), got "
+                f"layers: a mapping must be keyed by backend ('vgg19', 'course', 'layout'), got "
                 f"{', '.join(map(repr, unknown))}"
             )
     chosen = backend
@@ -76,6 +79,8 @@ def perceptual_net(
     names = layers.get(chosen) if isinstance(layers, Mapping) else layers
     if chosen == "vgg19":
         net: PerceptualNet = VGG19Perceptual(names, path=path)
+    elif chosen == "layout":
+        net = LayoutPerceptual(names)
     elif backend == "course":
         net = CoursePerceptual(names, network=course_network)
     else:

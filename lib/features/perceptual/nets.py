@@ -1,5 +1,5 @@
-"""The perceptual networks: one interface (:class:`PerceptualNet`), two backends (VGG19 and a
-course classifier)."""
+"""The perceptual networks: one interface (:class:`PerceptualNet`), three backends (VGG19, a
+course classifier and the course's scene-layout network)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from lib.features.perceptual.vgg19 import (
     _imagenet_normalise,
     _load_vgg19_modules,
 )
+from lib.features.scene_layout import SceneLayoutNet, load_scene_layout_net
+
+#: The layout network's layers (:class:`LayoutPerceptual`).
+SCENE_LAYOUT_LAYERS: tuple[str, ...] = ("stage1", "stage2", "stage3")
 
 #: vid2vid / pix2pixHD VGG-loss weights (pix2pixHD, Wang et al. 2018): deeper layers count more.
 VID2VID_LAYER_WEIGHTS: dict[str, float] = {
@@ -174,7 +178,8 @@ class PerceptualNet(nn.Module):
             f"  weights:       {self.weights_description()}",
             f"  layers:        {layers}",
             f"  loss weights:  {weights} (perceptual_loss default)",
-            f"  input:         N×C×H×W float in [0, 1], C = 1 or 3 ({self.channels_note}); "
+            f"  input:         N×C×H×W float in [0, 1], C = "
+            f"{' or '.join(map(str, self.input_channels))} ({self.channels_note}); "
             f"at least {self.min_size}×{self.min_size}",
             f"  resize:        {self.resize}",
             f"  normalisation: {self.normalisation}",
@@ -321,3 +326,65 @@ class CoursePerceptual(PerceptualNet):
             if k < len(stages):
                 h = F.max_pool2d(h, 2)
         return out
+
+
+class LayoutPerceptual(PerceptualNet):
+    """The course network ``scene-layout``'s stage outputs as perceptual features: a content
+    network for the cartoon world that sees which shape covers each pixel and little of the
+    style it is drawn in (:mod:`lib.features.scene_layout`).
+
+    Args:
+        layers: ``stage1`` (full resolution, 16 ch), ``stage2`` (½, 32 ch), ``stage3`` (¼, 64 ch),
+            each after its last ReLU; default ``stage3``.
+        network: a :class:`~lib.features.scene_layout.SceneLayoutNet` (copied, so the caller's
+            network is left as it was); default the committed weights
+            (:func:`~lib.features.scene_layout.load_scene_layout_net`, checksum checked).
+
+    Input N×3×H×W RGB in [0, 1] (H, W multiples of 4), ``2x − 1``, not resized.
+    """
+
+    backend = "layout"
+    available_layers = SCENE_LAYOUT_LAYERS
+    default_layers = ("stage3",)
+    default_layer_weights = {"stage3": 1.0}
+    input_channels = (3,)
+    normalisation = "2x − 1"
+    resize = "none (stage2 and stage3 maps are ½ and ¼ of the input's size)"
+    channels_note = "RGB only"
+
+    def __init__(
+        self, layers: Sequence[str] | None = None, network: SceneLayoutNet | None = None
+    ) -> None:
+        super().__init__(layers)
+        if network is None:
+            network = load_scene_layout_net()
+        elif isinstance(network, SceneLayoutNet):
+            network = copy.deepcopy(network)
+        else:
+            raise TypeError(f"network: expected a SceneLayoutNet, got {type(network).__name__}")
+        self.network = network
+        self.requires_grad_(False)
+        self.eval()
+        self.min_size = 4
+
+    def weights_description(self) -> str:
+        return self.network.weights_description()
+
+    def network_description(self) -> str:
+        return "course network 'scene-layout' (SceneLayoutNet)"
+
+    def layer_channels(self, layer: str) -> int:
+        return self.network.widths[SCENE_LAYOUT_LAYERS.index(layer)]
+
+    def validate(self, images: ArrayLike, name: str = "images") -> torch.Tensor:
+        images = super().validate(images, name)
+        if images.shape[-2] % 4 or images.shape[-1] % 4:
+            raise ValueError(
+                f"{name}: H and W must be multiples of 4 for the layout network, got "
+                f"{images.shape[-2]}×{images.shape[-1]}"
+            )
+        return images
+
+    def _run(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        maps = self.network.stage_features(x)
+        return dict(zip(SCENE_LAYOUT_LAYERS, maps, strict=True))

@@ -10,7 +10,8 @@ A run has the paper's two phases (§3.3) and, for the ``full`` variant, a video 
 
 1. **initialisation** (``init_steps``): G alone, content loss only, 10·‖φ(G(p)) − φ(p)‖₁
    (+ ``init_pixel_weight`` · pixel L1 to the photo) — G learns to reconstruct photos, so
-   adversarial training starts from a sensible image;
+   adversarial training starts from a sensible image (φ: ``init_content_backend``'s network
+   when it is set, else the adversarial phase's);
 2. **adversarial** (``steps``): per step one D update on
    L_D = mean (D(c) − 1)² + mean D(e)² + mean D(G(p))² (cartoons c, edge-smoothed cartoons e,
    photos p; least squares as in the authors' code) and one G update on
@@ -53,7 +54,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -71,6 +71,7 @@ from lib.datasets.photos import photos
 from lib.datasets.street import StreetClips, street
 from lib.features.perceptual import PerceptualNet
 from lib.models.cartoongan import (
+    UPSAMPLING,
     CartoonDiscriminator,
     CartoonGenerator,
     colour_loss,
@@ -79,13 +80,21 @@ from lib.models.cartoongan import (
     discriminator_loss,
     generator_adversarial_loss,
     temporal_loss,
-    training_diagnostics,
 )
+from lib.models.cartoongan_diagnostics import training_diagnostics
 from lib.models.pix2pixhd import NORMS
 from lib.paths import DATA_DIR
 from lib.train import arguments
 from lib.train.distributed import is_main_process, rank, world_size
-from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+from lib.train.loop import (
+    cpu_seconds,
+    init_distributed,
+    load_state,
+    run_steps,
+    save_state,
+    unwrap,
+    wrap_ddp,
+)
 from lib.weights import half_precision, seed_key, update_manifest, write_weights
 
 __all__ = [
@@ -103,6 +112,7 @@ __all__ = [
 DEFAULT_OUT = DATA_DIR / "cache" / "cartoongan"
 EVAL_SEED = 424_242  # held-out photos for the measurements in the manifest
 PHOTO_SOURCES = ("crops", "renders")  # Recipe.photo_source
+CONTENT_BACKENDS = ("auto", "vgg19", "course", "layout")  # Recipe.content_backend
 HISTORY_BIN = 20  # steps per point of the loss history kept in the manifest
 
 
@@ -144,6 +154,7 @@ class Recipe:
     # give cues (skies are blue); the procedural scenes draw their colours at random.
     g_norm: str = "none"
     g_blocks: int = 4  # paper 8
+    g_upsample: str = "transposed"  # the paper's; "resize": nearest ×2 + conv (no checkerboard)
     d_width: int = 16  # paper 32
     n_cartoons: int = 512
     n_photos: int = 512
@@ -153,7 +164,11 @@ class Recipe:
     photo_source: str = "renders"
     n_clips: int = 24
     clip_frames: int = 8
-    content_backend: str = "course"  # "auto": VGG19 conv4_4 when its weights are on disk
+    # "auto": VGG19 conv4_4 when its weights are on disk; "layout": the scene-layout network
+    content_backend: str = "course"
+    # The initialisation phase's network (None: content_backend). Reconstruction needs one that
+    # sees the photo's appearance; the scene-layout network is trained not to.
+    init_content_backend: str | None = None
 
 
 PRESETS: dict[str, Recipe] = {
@@ -230,6 +245,10 @@ def _check_recipe(recipe: Recipe) -> Recipe:
             raise ValueError(f"{name}: must be ≥ 0, got {getattr(recipe, name)}")
     check_positive_int(recipe.colour_pool, "colour_pool")
     check_choice(recipe.g_norm, "g_norm", NORMS)
+    check_choice(recipe.g_upsample, "g_upsample", UPSAMPLING)
+    check_choice(recipe.content_backend, "content_backend", CONTENT_BACKENDS)
+    if recipe.init_content_backend is not None:
+        check_choice(recipe.init_content_backend, "init_content_backend", CONTENT_BACKENDS)
     for name in ("n_cartoons", "n_photos"):
         if getattr(recipe, name) < recipe.batch_size:
             raise ValueError(f"{name}: fewer images than one batch ({recipe.batch_size})")
@@ -300,7 +319,9 @@ def _bin_history(history: list[dict], start: int = 0) -> dict[str, list]:
 # --------------------------------------------------------------------------------- training
 def _modules(recipe: Recipe, seed: int, device: torch.device):
     torch.manual_seed(seed)  # initial weights
-    g = CartoonGenerator(recipe.g_width, recipe.g_blocks, norm=recipe.g_norm).to(device)
+    g = CartoonGenerator(
+        recipe.g_width, recipe.g_blocks, norm=recipe.g_norm, upsample=recipe.g_upsample
+    ).to(device)
     d = CartoonDiscriminator(recipe.d_width).to(device)
     betas = (recipe.beta1, recipe.beta2)
     opt_g = torch.optim.Adam(g.parameters(), lr=recipe.lr_init, betas=betas)
@@ -341,6 +362,8 @@ def train(
     device = torch.device(device) if not isinstance(device, torch.device) else device
     data = training_data(recipe, seed) if data is None else data
     net = content_net(recipe.content_backend, device=device)
+    init_backend = recipe.init_content_backend or recipe.content_backend
+    init_net = net if init_backend == recipe.content_backend else content_net(init_backend, device)
     g, d, opt_g, opt_d = _modules(recipe, seed, device)
     g_run, d_run = wrap_ddp(g), wrap_ddp(d)
     start = 0
@@ -367,7 +390,7 @@ def train(
         if step < recipe.init_steps:
             _set_lr(opt_g, recipe.lr_init)
             y = g_run(p)
-            loss = content_loss(net, y, p, omega=OMEGA_INIT, distance=recipe.distance)
+            loss = content_loss(init_net, y, p, omega=OMEGA_INIT, distance=recipe.distance)
             if recipe.init_pixel_weight:
                 loss = loss + recipe.init_pixel_weight * colour_loss(y, p, pool=1)
             opt_g.zero_grad(set_to_none=True)
@@ -521,11 +544,6 @@ def _save(out: Path, name: str, g: CartoonGenerator, entry: dict) -> None:
     update_manifest(out, name, {"file": f"{name}.safetensors", "sha256": sha, **entry})
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _measure(g: CartoonGenerator, recipe: Recipe, net) -> dict:
     held_out = _photo_side(recipe, 64, EVAL_SEED).to(next(g.parameters()).device)
     return {k: round(v, 4) for k, v in training_diagnostics(g, held_out, net).items()}
@@ -556,6 +574,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--omega", type=arguments.non_negative_float, default=None, help="content weight ω"
+    )
+    parser.add_argument(
+        "--content-net",
+        choices=CONTENT_BACKENDS,
+        default=None,
+        help="the content loss's network: course classifier, scene-layout network, VGG19 or auto",
+    )
+    parser.add_argument(
+        "--upsample",
+        choices=UPSAMPLING,
+        default=None,
+        help="G's upsampling: transposed convolutions (the paper) or resize + convolution",
+    )
+    parser.add_argument(
+        "--lr-d", type=arguments.positive_float, default=None, help="D's learning rate"
+    )
+    parser.add_argument(
+        "--colour-weight",
+        type=arguments.non_negative_float,
+        default=None,
+        help="λ_col of the block-colour term in the adversarial phase",
     )
     parser.add_argument(
         "--photos",
@@ -590,6 +629,10 @@ def main(argv: list[str] | None = None) -> int:
             n_photos=args.images,
             omega=args.omega,
             photo_source=args.photos,
+            content_backend=args.content_net,
+            g_upsample=args.upsample,
+            lr_d=args.lr_d,
+            colour_weight=args.colour_weight,
         )
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
@@ -598,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m lib.train cartoongan " + " ".join(sys.argv[1:] if argv is None else argv)
-    wall0, cpu0 = time.perf_counter(), _cpu_seconds()
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
     data = training_data(recipe, args.seed)
     base = {
         "generator": None,
@@ -619,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             "history": _bin_history(history, start),
             "measurements": _measure(g, recipe, net),
             "wall_seconds": round(time.perf_counter() - wall0, 1),
-            "cpu_seconds": round(_cpu_seconds() - cpu0, 1),
+            "cpu_seconds": round(cpu_seconds() - cpu0, 1),
         }
         key = seed_key(name, args.seed)
         _save(out, key, g, entry)
@@ -667,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
             save(name, g, hist, 0, net)
     if is_main_process():
         print(
-            f"done in {time.perf_counter() - wall0:.0f} s wall, {_cpu_seconds() - cpu0:.0f} s CPU",
+            f"done in {time.perf_counter() - wall0:.0f} s wall, {cpu_seconds() - cpu0:.0f} s CPU",
             flush=True,
         )
     return 0

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,8 +38,7 @@ from lib.features.video import (
     StreetC3D,
 )
 from lib.train import arguments
-from lib.train.loop import run_classifier_steps
-from lib.weights import half_precision, update_manifest, write_weights
+from lib.train.loop import cpu_seconds, run_classifier_steps, run_cost, save_network
 
 TEST_SEED = 777_777
 POOL_FRAMES = (C3D_CLIP_LENGTH - 1) * max(s for s, _ in C3D_CLASSES) + 1
@@ -99,8 +97,7 @@ def train(
     sampler's generator, the losses so far) is written every ``checkpoint_every`` steps and at
     the end; ``resume`` continues from it (the run must have the same arguments).
     """
-    start = time.perf_counter()
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    start, cpu0 = time.perf_counter(), cpu_seconds()
     torch.manual_seed(seed)
     pool = render_pool(pool_clips, seed * 1000 + 1)
     test_pool = render_pool(64, TEST_SEED)
@@ -125,7 +122,7 @@ def train(
         log=log,
         start_time=start,
     )
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cost = run_cost(start, cpu0)
     report = {
         "task": "step (1, 2, 3) × direction of an 8-frame window of a toy street clip, 64×64",
         "widths": list(C3D_WIDTHS),
@@ -137,10 +134,7 @@ def train(
         "lr": lr,
         "pool_clips": pool_clips,
         "seed": seed,
-        "train_seconds": round(time.perf_counter() - start, 1),
-        "cpu_seconds": round((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), 1),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
+        **cost,
         "dtype": "float16",
     }
     if not math.isfinite(report["final_loss"]):
@@ -150,11 +144,7 @@ def train(
 
 def save(net: StreetC3D, report: dict, folder: str | Path = VIDEO_FEATURES_DIR) -> Path:
     """Write ``street-c3d.safetensors`` (float16) and its manifest entry, both atomically."""
-    folder = Path(folder)
-    path = folder / f"{STREET_C3D}.safetensors"
-    digest = write_weights(path, half_precision(net.state_dict()))
-    update_manifest(folder, STREET_C3D, {**report, "sha256": digest})
-    return path
+    return save_network(net, report, folder, STREET_C3D)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -56,8 +55,8 @@ from lib.features.segmentation import (
 )
 from lib.metrics.segmentation import segmentation_scores
 from lib.train import arguments
-from lib.train.loop import run_classifier_steps
-from lib.weights import half_precision, update_manifest, weights_file, write_weights
+from lib.train.loop import cpu_seconds, run_classifier_steps, run_cost, save_network
+from lib.weights import weights_file
 
 TRAIN_SEED = 7
 HELD_OUT_SEED = 8
@@ -186,8 +185,7 @@ def train(
     """
     if seed == HELD_OUT_SEED:
         raise ValueError(f"seed: {HELD_OUT_SEED} draws the held-out clips; train with another")
-    start = time.perf_counter()
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    start, cpu0 = time.perf_counter(), cpu_seconds()
     torch.manual_seed(seed)
     pool_x, pool_y = render_frames(clips, clip_frames, seed=seed)
     weights = class_weights(pool_y)
@@ -225,8 +223,7 @@ def train(
         log=log,
         start_time=start,
     )
-    train_seconds = time.perf_counter() - start
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cost = run_cost(start, cpu0)
     final_loss = sum(running[-100:]) / len(running[-100:])
     if not math.isfinite(final_loss):
         raise RuntimeError("training diverged (non-finite loss)")
@@ -256,10 +253,7 @@ def train(
         },
         "groups": [{"camera_speed": s, "turning": t} for s, t in GROUPS],
         **config,
-        "train_seconds": round(train_seconds, 1),
-        "cpu_seconds": round((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), 1),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
+        **cost,
         "dtype": "float16",
     }
     return net, report
@@ -267,11 +261,7 @@ def train(
 
 def save(net: StreetSegmenter, report: dict, folder: str | Path = SEGMENTATION_DIR) -> Path:
     """Write ``street-segmenter.safetensors`` (float16) and its manifest entry, atomically."""
-    folder = Path(folder)
-    path = folder / weights_file(STREET_SEGMENTER)
-    digest = write_weights(path, half_precision(net.state_dict()))
-    update_manifest(folder, STREET_SEGMENTER, {**report, "sha256": digest})
-    return path
+    return save_network(net, report, folder, STREET_SEGMENTER)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import resource
 import sys
 import time
 import warnings
@@ -71,7 +70,15 @@ from lib.models.vid2vid import (
 from lib.paths import DATA_DIR
 from lib.train import arguments
 from lib.train.distributed import barrier, is_main_process, rank, world_size
-from lib.train.loop import init_distributed, load_state, run_steps, save_state, unwrap, wrap_ddp
+from lib.train.loop import (
+    cpu_seconds,
+    init_distributed,
+    load_state,
+    run_steps,
+    save_state,
+    unwrap,
+    wrap_ddp,
+)
 from lib.train.seeding import deterministic_algorithms, seed_everything
 from lib.weights import half_precision, update_manifest, write_weights
 
@@ -412,7 +419,7 @@ def _train(cfg: TrainConfig, device: torch.device) -> tuple[Vid2VidGenerator, di
     perceptual = _perceptual(cfg.perceptual, device)
     warp = cfg.variant != "no_warp"
     zero_flow = cfg.variant == "copy"
-    t0, cpu0 = time.perf_counter(), _cpu_seconds()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     histories, starts = {}, {}
     torch.manual_seed(cfg.seed)
     if cfg.levels == 2:
@@ -456,7 +463,7 @@ def _train(cfg: TrainConfig, device: torch.device) -> tuple[Vid2VidGenerator, di
         "history": histories,
         "resumed_from": starts,
         "wall_s": time.perf_counter() - t0,
-        "cpu_s": _cpu_seconds() - cpu0,
+        "cpu_s": cpu_seconds() - cpu0,
         "perceptual": "none" if perceptual is None else perceptual.backend,
         "world_size": world_size(),
     }
@@ -464,11 +471,6 @@ def _train(cfg: TrainConfig, device: torch.device) -> tuple[Vid2VidGenerator, di
         save_generator(generator, cfg, report, cfg.out)
     barrier()
     return generator, report
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _mean_last(history: list[dict], key: str, n: int = 20) -> float | None:
